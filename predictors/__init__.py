@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from . import _accuracy_api, _latency_api
+from ._accuracy_api import *  # noqa: F401,F403
 from ._base import (
     SCHEMA_VERSION,
     Predictor,
@@ -11,6 +13,7 @@ from ._base import (
     register_predictor,
     write_json_atomic,
 )
+from ._latency_api import *  # noqa: F401,F403
 
 __all__ = [
     "Predictor",
@@ -20,4 +23,6 @@ __all__ = [
     "load_predictor",
     "register_predictor",
     "write_json_atomic",
+    *_latency_api.__all__,
+    *_accuracy_api.__all__,
 ]

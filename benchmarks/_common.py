@@ -1,0 +1,105 @@
+"""Shared by every benchmark script: where the data is, and how results are written.
+
+Each benchmark writes ``benchmarks/results/<name>.json`` (figures + machine + versions) and
+``benchmarks/results/<name>.md`` (the same as a Markdown table). Run scripts from the repository
+root: ``python benchmarks/<script>.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import time
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Sequence
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS = REPO / "benchmarks" / "results"
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+_PACKAGES = ("hwnas", "numpy", "pandas", "scikit-learn", "xgboost", "torch", "torchvision", "onnx",
+             "onnxruntime", "optuna")
+
+
+def require_shared(*parts: str) -> Path:
+    """A path under ../shared/data; exits cleanly (code 0, a message) when missing."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        print(f"skipped: {path} is not available")
+        sys.exit(0)
+    return path
+
+
+def machine() -> dict[str, Any]:
+    cpu = platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gib = None
+    try:
+        mem_gib = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
+    except (ValueError, OSError):
+        pass
+    versions = {}
+    for pkg in _PACKAGES:
+        try:
+            versions[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            versions[pkg] = None
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": mem_gib, "os": platform.platform(),
+            "python": platform.python_version(), "versions": versions}
+
+
+def _md_table(rows: Sequence[dict]) -> str:
+    if not rows:
+        return "_no rows_\n"
+    cols = list(rows[0].keys())
+    out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for r in rows:
+        out.append("| " + " | ".join(_fmt(r.get(c)) for c in cols) + " |")
+    return "\n".join(out) + "\n"
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return "" if v is None else str(v)
+
+
+def write_results(name: str, rows: Sequence[dict], summary: dict | None = None, command: str = "",
+                  notes: str = "", started: float | None = None) -> Path:
+    """Write ``results/<name>.json`` and ``results/<name>.md``; returns the JSON path."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    info = machine()
+    doc = {
+        "benchmark": name,
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "command": command or "python " + " ".join(sys.argv),
+        "wall_s": None if started is None else round(time.time() - started, 1),
+        "machine": info,
+        "summary": summary or {},
+        "rows": list(rows),
+        "notes": notes,
+    }
+    path = RESULTS / f"{name}.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(doc, indent=2, default=str))
+    os.replace(tmp, path)
+    md = [f"# {name}", "", f"`{doc['command']}`  ", f"{doc['date']}, {info['cpu']}, {info['cores']} cores, "
+          f"torch {info['versions']['torch']}, onnxruntime {info['versions']['onnxruntime']}, "
+          f"xgboost {info['versions']['xgboost']}", ""]
+    if summary:
+        md += ["## Summary", "", _md_table([{"figure": k, "value": v} for k, v in summary.items()]), ""]
+    md += ["## Rows", "", _md_table(rows)]
+    if notes:
+        md += ["", notes]
+    (RESULTS / f"{name}.md").write_text("\n".join(md) + "\n")
+    return path
