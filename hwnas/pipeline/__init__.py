@@ -1,3 +1,44 @@
 """hwnas.pipeline: the final pass (train, prune, quantize, export, verify) and the end-to-end run."""
 
-__all__: list[str] = []
+from __future__ import annotations
+
+from ._baseline import ORIGIN_REFERENCE, ORIGIN_TRAINING, build_origin_cnn
+from ._candidate import Candidate, candidate_from_arch, origin_baseline
+from ._config import FinalizeConfig
+from ._evaluate import accuracy, agreement, onnx_predictions, preprocess, torch_predictions
+from ._finalize import finalize, finalize_candidate
+from ._finalize_archs import finalize_architectures, read_arch_file
+from ._latency import measure_onnx_latency
+from ._prune import PrunableChain, PruneResult, find_prunable_chains, prune_channels
+from ._quantize import QuantizeResult, quantize_onnx
+from ._report import markdown_table, write_report
+from ._tune import tune_hyperparameters
+
+__all__ = [
+    "Candidate",
+    "FinalizeConfig",
+    "ORIGIN_REFERENCE",
+    "ORIGIN_TRAINING",
+    "PrunableChain",
+    "PruneResult",
+    "QuantizeResult",
+    "accuracy",
+    "agreement",
+    "build_origin_cnn",
+    "candidate_from_arch",
+    "finalize",
+    "finalize_architectures",
+    "finalize_candidate",
+    "find_prunable_chains",
+    "markdown_table",
+    "measure_onnx_latency",
+    "onnx_predictions",
+    "origin_baseline",
+    "preprocess",
+    "prune_channels",
+    "quantize_onnx",
+    "read_arch_file",
+    "torch_predictions",
+    "tune_hyperparameters",
+    "write_report",
+]

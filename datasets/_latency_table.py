@@ -1,0 +1,142 @@
+"""`LatencyTable`: measured latencies of a space's architectures on devices we may not own.
+
+The CSV format is the one of ``../shared/data/nb201/latency_ms.csv``: a column ``arch`` with the
+space's canonical string, one column per device or target holding latency in ms (a blank cell
+means "not measured"), and optionally index columns (``index``, ``id``, ``*_index``) that are kept
+out of the devices.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from hwnas import Architecture, DataError, HwnasError, SearchSpace, get_space
+
+__all__ = ["LatencyTable", "load_latency_table", "is_index_column"]
+
+
+def is_index_column(name: str) -> bool:
+    """Columns such as ``nb201_index`` or ``id`` number the rows; they are not devices."""
+    low = name.strip().lower()
+    return low in ("index", "id", "idx") or low.endswith("_index") or low.startswith("unnamed:")
+
+
+@dataclass
+class LatencyTable:
+    """``values[i, j]`` is the latency (ms) of ``archs[i]`` on ``devices[j]``; NaN = not measured."""
+
+    space: SearchSpace
+    archs: list[Architecture]
+    devices: list[str]
+    values: np.ndarray
+    path: Path | None = None
+    hash: str = ""
+    _rows: dict[Architecture, int] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self.values = np.asarray(self.values, dtype=np.float64).reshape(len(self.archs), len(self.devices))
+        self._rows = {a: i for i, a in enumerate(self.archs)}
+        if not self.hash:
+            self.hash = _content_hash(self.archs, self.devices, self.values)
+
+    def __len__(self) -> int:
+        return len(self.archs)
+
+    def __contains__(self, arch: object) -> bool:
+        return arch in self._rows
+
+    def row_indices(self, archs: Sequence[Architecture]) -> np.ndarray:
+        """Row of each architecture, -1 where the table does not hold it."""
+        return np.array([self._rows.get(a, -1) for a in archs], dtype=np.int64)
+
+    def column(self, device: str) -> tuple[list[Architecture], np.ndarray]:
+        """The architectures measured on ``device`` and their latencies."""
+        j = self.device_index(device)
+        rows = np.flatnonzero(np.isfinite(self.values[:, j]))
+        return [self.archs[i] for i in rows], self.values[rows, j].copy()
+
+    def device_index(self, device: str) -> int:
+        if device not in self.devices:
+            where = f"{self.path}: " if self.path else ""
+            raise DataError(f"{where}no device column {device!r}; columns: {', '.join(self.devices)}")
+        return self.devices.index(device)
+
+    def without(self, devices: Sequence[str]) -> "LatencyTable":
+        """The same table without some device columns (those absent are ignored)."""
+        keep = [j for j, d in enumerate(self.devices) if d not in set(devices)]
+        return LatencyTable(self.space, self.archs, [self.devices[j] for j in keep],
+                            self.values[:, keep], self.path)
+
+    def to_frame(self) -> pd.DataFrame:
+        df = pd.DataFrame(self.values, columns=self.devices)
+        df.insert(0, "arch", [self.space.format(a) for a in self.archs])
+        return df
+
+
+def _content_hash(archs: Sequence[Architecture], devices: Sequence[str], values: np.ndarray) -> str:
+    h = hashlib.sha256()
+    h.update("\n".join(devices).encode())
+    h.update("\n".join(",".join(map(str, a.genes)) for a in archs).encode())
+    h.update(np.ascontiguousarray(values).tobytes())
+    return h.hexdigest()
+
+
+def load_latency_table(path: str | os.PathLike, space: SearchSpace | str) -> LatencyTable:
+    """Read and validate a measurement table; any problem is one ``DataError`` naming the file,
+    the row (1-based data row, i.e. CSV line minus one) and the column."""
+    path = Path(path)
+    space = get_space(space) if isinstance(space, str) else space
+    if not path.is_file():
+        raise DataError(f"{path}: no such measurement table")
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: not a readable CSV table ({str(exc).splitlines()[0]})") from exc
+    df.columns = [str(c).strip() for c in df.columns]
+    if "arch" not in df.columns:
+        raise DataError(f"{path}: missing column 'arch' (the architecture strings); columns: {', '.join(df.columns)}")
+    devices = [c for c in df.columns if c != "arch" and not is_index_column(c)]
+    if not devices:
+        raise DataError(f"{path}: no device columns besides 'arch'")
+    if len(set(df.columns)) != len(df.columns):
+        raise DataError(f"{path}: duplicate column names")
+    archs = _parse_archs(path, space, df["arch"].tolist())
+    values = np.column_stack([_parse_column(path, name, df[name].tolist()) for name in devices])
+    return LatencyTable(space, archs, devices, values, path)
+
+
+def _parse_archs(path: Path, space: SearchSpace, texts: list[str]) -> list[Architecture]:
+    archs: list[Architecture] = []
+    seen: dict[Architecture, int] = {}
+    for i, text in enumerate(texts, start=1):
+        try:
+            arch = space.parse(text)
+        except HwnasError as exc:
+            raise DataError(f"{path}: row {i}, column 'arch': {exc}") from None
+        if arch in seen:
+            raise DataError(f"{path}: row {i}, column 'arch': architecture already in row {seen[arch]}")
+        seen[arch] = i
+        archs.append(arch)
+    return archs
+
+
+def _parse_column(path: Path, name: str, cells: list[str]) -> np.ndarray:
+    text = pd.Series(cells, dtype=object).str.strip()
+    blank = text == ""
+    values = pd.to_numeric(text.where(~blank, None), errors="coerce").to_numpy(dtype=np.float64)
+    bad = ~blank.to_numpy() & ~np.isfinite(values)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DataError(f"{path}: row {i + 1}, column {name!r}: {cells[i]!r} is not a number (ms)")
+    nonpositive = np.isfinite(values) & (values <= 0)
+    if nonpositive.any():
+        i = int(np.flatnonzero(nonpositive)[0])
+        raise DataError(f"{path}: row {i + 1}, column {name!r}: latency {cells[i]} ms must be positive")
+    return values

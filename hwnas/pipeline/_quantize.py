@@ -1,0 +1,96 @@
+"""INT8 post-training quantization with ONNX Runtime: static QDQ, dynamic as a fallback."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from hwnas import ConfigError, DataError, HwnasError
+
+__all__ = ["QuantizeResult", "quantize_onnx"]
+
+
+@dataclass(frozen=True)
+class QuantizeResult:
+    """Where the INT8 model is, how it was made, and why the preferred way failed, if it did."""
+
+    path: Path
+    mode: str  # "static" or "dynamic"
+    fallback_reason: str = ""
+
+
+class _Calibration:
+    """ONNX Runtime's ``CalibrationDataReader`` over preprocessed real images, in batches."""
+
+    def __init__(self, input_name: str, images: np.ndarray, batch_size: int) -> None:
+        self._batches = iter([{input_name: np.ascontiguousarray(images[i:i + batch_size], dtype=np.float32)}
+                              for i in range(0, len(images), batch_size)])
+
+    def get_next(self):
+        return next(self._batches, None)
+
+
+def quantize_onnx(fp32_path: str | os.PathLike, out_path: str | os.PathLike,
+                  calibration: np.ndarray | None, mode: str = "static",
+                  batch_size: int = 1) -> QuantizeResult:
+    """Quantize ``fp32_path`` to INT8 at ``out_path`` (atomically).
+
+    ``calibration`` holds preprocessed training images (float32 NCHW, the model's input, fed in
+    batches of ``batch_size``, which must match a fixed-batch model's input); with
+    ``mode="static"`` activations get QDQ scales from them (per-channel INT8 weights, UINT8
+    activations, after ``quant_pre_process``); if that fails, or ``mode="dynamic"``, weights are
+    quantized and activations at run time. Raises ``HwnasError`` when both fail.
+    """
+    from onnxruntime.quantization import quant_pre_process
+
+    if mode not in ("static", "dynamic"):
+        raise ConfigError(f"quantization mode must be 'static' or 'dynamic', got {mode!r}")
+    if not Path(fp32_path).is_file():
+        raise DataError(f"{fp32_path}: ONNX model not found")
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    reason = ""
+    with tempfile.TemporaryDirectory(dir=out_path.parent) as tmp:
+        pre = Path(tmp) / "pre.onnx"
+        try:
+            quant_pre_process(str(fp32_path), str(pre), skip_symbolic_shape=False)
+        except Exception as exc:  # noqa: BLE001  (onnx raises its own kinds on unreadable models)
+            raise DataError(f"{fp32_path}: not a readable ONNX model ({type(exc).__name__}: {exc})"
+                            .splitlines()[0]) from exc
+        tmp_out = Path(tmp) / "int8.onnx"
+        if mode == "static":
+            if calibration is None or len(calibration) == 0:
+                reason = "no calibration images"
+            else:
+                try:
+                    _static(pre, tmp_out, calibration, batch_size)
+                except Exception as exc:  # noqa: BLE001  (ORT's quantizer raises anything)
+                    reason = f"static quantization failed: {type(exc).__name__}: {exc}".splitlines()[0]
+        if mode == "dynamic" or reason:
+            try:
+                _dynamic(pre, tmp_out)
+            except Exception as exc:  # noqa: BLE001
+                raise HwnasError(f"{fp32_path}: INT8 quantization failed ({reason}; dynamic: "
+                                 f"{type(exc).__name__}: {exc})".splitlines()[0]) from exc
+        os.replace(tmp_out, out_path)
+    return QuantizeResult(out_path, "dynamic" if (mode == "dynamic" or reason) else "static", reason)
+
+
+def _static(pre: Path, out: Path, calibration: np.ndarray, batch_size: int) -> None:
+    import onnx
+    from onnxruntime.quantization import QuantFormat, QuantType, quantize_static
+
+    input_name = onnx.load(str(pre), load_external_data=False).graph.input[0].name
+    quantize_static(str(pre), str(out), _Calibration(input_name, calibration, batch_size),
+                    quant_format=QuantFormat.QDQ, per_channel=True,
+                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+
+
+def _dynamic(pre: Path, out: Path) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(str(pre), str(out), weight_type=QuantType.QInt8)

@@ -1,0 +1,417 @@
+"""MBConv: a configurable MobileNetV2-style chain in the manner of Once-for-All / ProxylessNAS."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+from dataclasses import asdict, dataclass, fields
+from typing import TYPE_CHECKING, Any, Iterator
+
+import numpy as np
+
+from .._arch import Architecture
+from .._errors import ArchitectureError, ConfigError
+from .._space import Choice, Graph, SearchSpace, register_space
+from .._unit import Unit
+from ._blocks_units import CLASSIFIER, CONV_BN_RELU, DEPTHWISE_SEPARABLE, INVERTED_RESIDUAL, RESIZE, unit_cost
+
+if TYPE_CHECKING:
+    import torch
+
+__all__ = ["MBConvSpace", "MBConvConfig", "MBConvStage", "DEFAULT_MBCONV_CONFIG"]
+
+
+def _ints(value: Any, field: str, minimum: int = 1) -> tuple[int, ...]:
+    """A non-empty tuple of distinct integers >= ``minimum``, or a ConfigError naming ``field``."""
+    items = value if isinstance(value, (list, tuple)) else [value]
+    if not items or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < minimum
+                        for v in items):
+        raise ConfigError(f"mbconv config: {field} must be a non-empty list of integers >= {minimum}, got {value!r}")
+    if len(set(items)) != len(items):
+        raise ConfigError(f"mbconv config: {field} has repeated values: {list(items)}")
+    return tuple(int(v) for v in items)
+
+
+def _int(value: Any, field: str, allowed: tuple[int, ...] | None = None, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ConfigError(f"mbconv config: {field} must be an integer >= {minimum}, got {value!r}")
+    if allowed is not None and value not in allowed:
+        raise ConfigError(f"mbconv config: {field} must be one of {', '.join(map(str, allowed))}, got {value}")
+    return int(value)
+
+
+@dataclass(frozen=True)
+class MBConvStage:
+    """One stage: the allowed block counts (``depths``), output channel counts (``widths``), and the
+    stride of its first block."""
+
+    depths: tuple[int, ...]
+    widths: tuple[int, ...]
+    stride: int = 1
+
+    @classmethod
+    def from_value(cls, value: Any, where: str) -> "MBConvStage":
+        if isinstance(value, MBConvStage):
+            value = asdict(value)
+        if not isinstance(value, dict):
+            raise ConfigError(f"mbconv config: {where} must be a mapping with depths, widths, stride; got {value!r}")
+        unknown = set(value) - {"depths", "widths", "stride"}
+        if unknown or not {"depths", "widths"} <= set(value):
+            raise ConfigError(f"mbconv config: {where} needs keys depths, widths (and stride), got {sorted(value)}")
+        return cls(depths=_ints(value["depths"], f"{where}.depths"), widths=_ints(value["widths"], f"{where}.widths"),
+                   stride=_int(value.get("stride", 1), f"{where}.stride", allowed=(1, 2)))
+
+
+@dataclass(frozen=True)
+class MBConvConfig:
+    """The settings of an ``mbconv`` space (every field validated by ``from_dict``).
+
+    ``resolutions``: input sizes an architecture may run at (the network resizes its input to its
+    resolution first); ``stem_width`` / ``stem_stride``: the 3x3 stem convolution; ``stages``: see
+    ``MBConvStage``; ``kernels`` / ``expansions``: per-block depthwise kernel (odd) and expansion
+    choices (expansion 1 is MobileNet's depthwise-separable block, without an expand convolution);
+    ``head_width``: channels of the final 1x1 conv before pooling (0: none).
+    """
+
+    resolutions: tuple[int, ...]
+    stem_width: int
+    stem_stride: int
+    stages: tuple[MBConvStage, ...]
+    kernels: tuple[int, ...]
+    expansions: tuple[int, ...]
+    head_width: int
+
+    @classmethod
+    def from_dict(cls, config: dict) -> "MBConvConfig":
+        """Validated config; missing fields take the default's values."""
+        known = [f.name for f in fields(cls)]
+        unknown = sorted(set(config) - set(known))
+        if unknown:
+            raise ConfigError(f"mbconv config: unknown field {unknown[0]!r}; known: {', '.join(known)}")
+        merged = {**DEFAULT_MBCONV_CONFIG.to_dict(), **config}
+        stages = merged["stages"]
+        if not isinstance(stages, (list, tuple)) or not stages:
+            raise ConfigError(f"mbconv config: stages must be a non-empty list, got {stages!r}")
+        kernels = _ints(merged["kernels"], "kernels")
+        if any(k % 2 == 0 for k in kernels):
+            raise ConfigError(f"mbconv config: kernels must be odd, got {list(kernels)}")
+        return cls(
+            resolutions=_ints(merged["resolutions"], "resolutions", minimum=4),
+            stem_width=_int(merged["stem_width"], "stem_width"),
+            stem_stride=_int(merged["stem_stride"], "stem_stride", allowed=(1, 2)),
+            stages=tuple(MBConvStage.from_value(s, f"stages[{i}]") for i, s in enumerate(stages)),
+            kernels=kernels, expansions=_ints(merged["expansions"], "expansions"),
+            head_width=_int(merged["head_width"], "head_width", minimum=0))
+
+    def to_dict(self) -> dict:
+        """JSON-serialisable (lists, not tuples)."""
+        d = asdict(self)
+        return json.loads(json.dumps(d))
+
+    def digest(self) -> str:
+        """A short hash naming this configuration."""
+        return hashlib.sha1(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:8]
+
+
+# Sized for 32x32 CIFAR-10 on a CPU: from ~0.05 ms (16x16 input, one narrow block per stage) to
+# tens of ms (32x32, 4 wide blocks per stage, expansion 6, 7x7 kernels) with ONNX Runtime, 1 thread.
+DEFAULT_MBCONV_CONFIG = MBConvConfig(
+    resolutions=(16, 24, 32),
+    stem_width=16,
+    stem_stride=1,
+    stages=(
+        MBConvStage(depths=(1,), widths=(8, 16, 24), stride=1),
+        MBConvStage(depths=(1, 2, 3), widths=(16, 24, 32, 48), stride=2),
+        MBConvStage(depths=(1, 2, 3, 4), widths=(24, 32, 48, 64, 96), stride=2),
+        MBConvStage(depths=(1, 2, 3, 4), widths=(48, 64, 96, 128, 160), stride=1),
+        MBConvStage(depths=(1, 2, 3, 4), widths=(96, 128, 192, 256, 320), stride=2),
+    ),
+    kernels=(3, 5, 7),
+    expansions=(1, 3, 4, 6),
+    head_width=256,
+)
+
+_KINDS = ("input", "stem", "block", "skipped", "head", "output")
+
+
+@register_space("mbconv")
+class MBConvSpace(SearchSpace):
+    """MobileNetV2-style chain (Once-for-All / ProxylessNAS), configurable; default sized for CIFAR-10 on a CPU.
+
+    The network: (bilinear resize to the architecture's resolution when the input differs), 3x3
+    stem conv + BN + ReLU, then per stage ``depth`` blocks of ``width`` output channels, the first
+    with the stage's stride; each block has its own depthwise kernel and expansion (expansion 1:
+    depthwise-separable block; otherwise an inverted residual with a 1x1 expand conv); residual
+    adds wherever shapes allow; 1x1 head conv + BN + ReLU, global average pooling, linear.
+
+    Genes: resolution; per stage depth and width; per block slot kernel and expansion (slots beyond
+    the stage's depth are inactive and canonically 0). The string lists only active blocks, e.g.
+    ``r32-s1:d1,w16,k3e1-s2:d2,w24,k3e6,k5e3-...``. ``create_space("mbconv", **config)`` takes the
+    fields of ``MBConvConfig``; a non-default configuration names its space ``mbconv:<hash>``.
+    """
+
+    name = "mbconv"
+
+    def __init__(self, **config: Any):
+        self.cfg = MBConvConfig.from_dict(config)
+        if self.cfg != DEFAULT_MBCONV_CONFIG:
+            self.name = f"mbconv:{self.cfg.digest()}"
+        cfg = self.cfg
+        choices = [Choice("resolution", tuple(map(str, cfg.resolutions)))]
+        self._depth_gene, self._width_gene, self._block_genes = [], [], []
+        for i, stage in enumerate(cfg.stages, start=1):
+            self._depth_gene.append(len(choices))
+            choices.append(Choice(f"s{i}.depth", tuple(map(str, stage.depths))))
+            self._width_gene.append(len(choices))
+            choices.append(Choice(f"s{i}.width", tuple(map(str, stage.widths))))
+            slots = []
+            for j in range(1, max(stage.depths) + 1):
+                slots.append((len(choices), len(choices) + 1))
+                choices.append(Choice(f"s{i}.b{j}.kernel", tuple(map(str, cfg.kernels))))
+                choices.append(Choice(f"s{i}.b{j}.expansion", tuple(map(str, cfg.expansions))))
+            self._block_genes.append(slots)
+        self._choices = tuple(choices)
+
+    @property
+    def choices(self) -> tuple[Choice, ...]:
+        return self._choices
+
+    def config(self) -> dict:
+        return self.cfg.to_dict()
+
+    # ----------------------------------------------------------------- genomes
+    def canonical(self, genes: tuple[int, ...]) -> tuple[int, ...]:
+        out = list(genes)
+        for stage, dg, slots in zip(self.cfg.stages, self._depth_gene, self._block_genes):
+            for kg, eg in slots[stage.depths[out[dg]]:]:
+                out[kg] = out[eg] = 0
+        return tuple(out)
+
+    @property
+    def size(self) -> int:
+        """Distinct networks: resolutions x per stage (widths x sum over depths of options^depth)."""
+        per_block = len(self.cfg.kernels) * len(self.cfg.expansions)
+        return len(self.cfg.resolutions) * math.prod(
+            len(s.widths) * sum(per_block ** d for d in s.depths) for s in self.cfg.stages)
+
+    def enumerate(self) -> Iterator[Architecture]:
+        """Every distinct network once (resolution-major, then stage by stage)."""
+        if not self.is_finite_enumerable:
+            raise ConfigError(f"space {self.name!r} has {self.size:.3g} architectures: too many to enumerate")
+        blocks = list(itertools.product(range(len(self.cfg.kernels)), range(len(self.cfg.expansions))))
+        per_stage = [list(self._stage_genes(s, blocks)) for s in self.cfg.stages]
+        for r in range(len(self.cfg.resolutions)):
+            for parts in itertools.product(*per_stage):
+                yield Architecture(self.name, (r, *itertools.chain.from_iterable(parts)))
+
+    @staticmethod
+    def _stage_genes(stage: MBConvStage, blocks: list[tuple[int, int]]) -> Iterator[tuple[int, ...]]:
+        for d, w in itertools.product(range(len(stage.depths)), range(len(stage.widths))):
+            pad = (0, 0) * (max(stage.depths) - stage.depths[d])
+            for active in itertools.product(blocks, repeat=stage.depths[d]):
+                yield (d, w, *itertools.chain.from_iterable(active), *pad)
+
+    # ----------------------------------------------------------------- strings
+    def decode(self, arch: Architecture) -> tuple[int, list[tuple[int, list[tuple[int, int]]]]]:
+        """``(resolution, [(width, [(kernel, expansion) per active block]) per stage])``."""
+        g = self.check(arch).genes
+        stages = []
+        for stage, dg, wg, slots in zip(self.cfg.stages, self._depth_gene, self._width_gene, self._block_genes):
+            active = slots[:stage.depths[g[dg]]]
+            stages.append((stage.widths[g[wg]], [(self.cfg.kernels[g[k]], self.cfg.expansions[g[e]]) for k, e in active]))
+        return self.cfg.resolutions[g[0]], stages
+
+    def format(self, arch: Architecture) -> str:
+        res, stages = self.decode(arch)
+        parts = [f"r{res}"]
+        for i, (width, blocks) in enumerate(stages, start=1):
+            parts.append(f"s{i}:d{len(blocks)},w{width}," + ",".join(f"k{k}e{e}" for k, e in blocks))
+        return "-".join(parts)
+
+    def parse(self, text: str) -> Architecture:
+        tokens = str(text).strip().split("-")
+        n = len(self.cfg.stages)
+        if len(tokens) != n + 1:
+            raise ArchitectureError(f"{self.name}: expected 'r<resolution>' and {n} stages joined by '-' "
+                                    f"(e.g. 'r32-s1:d1,w16,k3e1-...'), got {len(tokens)} parts")
+        genes = [_index(self.cfg.resolutions, _number(tokens[0], "r", f"{self.name}: resolution"),
+                        f"{self.name}: resolution")]
+        for i, (stage, token) in enumerate(zip(self.cfg.stages, tokens[1:]), start=1):
+            genes.extend(self._parse_stage(i, stage, token))
+        return self.make(genes)
+
+    def _parse_stage(self, i: int, stage: MBConvStage, token: str) -> list[int]:
+        where = f"{self.name}: stage {i}"
+        prefix, sep, body = token.partition(":")
+        if prefix != f"s{i}" or not sep:
+            raise ArchitectureError(f"{where}: expected 's{i}:d<depth>,w<width>,k<kernel>e<expansion>,...', got {token!r}")
+        fields_ = body.split(",")
+        if len(fields_) < 2:
+            raise ArchitectureError(f"{where}: expected 'd<depth>,w<width>,...', got {body!r}")
+        depth = _number(fields_[0], "d", f"{where} depth")
+        genes = [_index(stage.depths, depth, f"{where} depth"),
+                 _index(stage.widths, _number(fields_[1], "w", f"{where} width"), f"{where} width")]
+        blocks = fields_[2:]
+        if len(blocks) != depth:
+            raise ArchitectureError(f"{where}: depth {depth} needs {depth} blocks 'k<kernel>e<expansion>', got {len(blocks)}")
+        for j, block in enumerate(blocks, start=1):
+            k, sep, e = block.partition("e")
+            genes += [_index(self.cfg.kernels, _number(k, "k", f"{where} block {j} kernel"), f"{where} block {j} kernel"),
+                      _index(self.cfg.expansions, _number("e" + e if sep else "", "e", f"{where} block {j} expansion"),
+                             f"{where} block {j} expansion")]
+        genes += [0, 0] * (max(stage.depths) - depth)
+        return genes
+
+    # ----------------------------------------------------------------- networks
+    def pieces(self, arch: Architecture, input_shape: tuple[int, int, int] | None = None,
+               num_classes: int | None = None) -> list[tuple[str, Unit]]:
+        """The network as named units in execution order."""
+        c, size = _check_shape(input_shape or self.default_input_shape, self.name)
+        res, stages = self.decode(arch)
+        out = [] if size == res else [("resize", Unit(RESIZE, c, c, size, extra=f"size={res}"))]
+        out.append(("stem", Unit(CONV_BN_RELU, c, self.cfg.stem_width, res, kernel=3, stride=self.cfg.stem_stride)))
+        res, c = -(-res // self.cfg.stem_stride), self.cfg.stem_width
+        for i, (stage, (width, blocks)) in enumerate(zip(self.cfg.stages, stages), start=1):
+            for j, (k, e) in enumerate(blocks, start=1):
+                stride = stage.stride if j == 1 else 1
+                op = INVERTED_RESIDUAL if e > 1 else DEPTHWISE_SEPARABLE
+                out.append((f"s{i}b{j}", Unit(op, c, width, res, kernel=k, stride=stride, expansion=float(e),
+                                              residual=stride == 1 and c == width)))
+                res, c = -(-res // stride), width
+        if self.cfg.head_width:
+            out.append(("head", Unit(CONV_BN_RELU, c, self.cfg.head_width, res)))
+            c = self.cfg.head_width
+        out.append(("classifier", Unit(CLASSIFIER, c, num_classes or self.default_num_classes, res)))
+        return out
+
+    def build(self, arch: Architecture, num_classes: int | None = None,
+              input_shape: tuple[int, int, int] | None = None) -> "torch.nn.Module":
+        from ._blocks import ChainNet, init_weights
+
+        return init_weights(ChainNet(self.pieces(arch, input_shape, num_classes)))
+
+    def units(self, arch: Architecture, input_shape: tuple[int, int, int] | None = None,
+              num_classes: int | None = None) -> list[Unit]:
+        return [unit for _, unit in self.pieces(arch, input_shape, num_classes)]
+
+    def params(self, arch: Architecture, num_classes: int | None = None,
+               input_shape: tuple[int, int, int] | None = None) -> int:
+        """Trainable parameters (BN included), counted from the units without building."""
+        return sum(unit_cost(u)[1] for u in self.units(arch, input_shape, num_classes))
+
+    def flops(self, arch: Architecture, num_classes: int | None = None,
+              input_shape: tuple[int, int, int] | None = None) -> int:
+        """Multiply-adds of convolutions and the linear layer, counted from the units."""
+        return sum(unit_cost(u)[0] for u in self.units(arch, input_shape, num_classes))
+
+    # ----------------------------------------------------------------- encodings
+    def encode_genes(self, genes: np.ndarray) -> np.ndarray:
+        """One-hot genes, then numeric features for tree models: resolution; per stage depth and
+        width; per block slot kernel, expansion and multiply-adds in M (0 when inactive); total
+        depth and total multiply-adds in M (default input and class count). Vectorised."""
+        genes = np.asarray(genes, dtype=np.int64)
+        numeric = self._numeric_features(genes)
+        onehot = super().encode_genes(genes)
+        return np.concatenate([onehot, numeric], axis=1)
+
+    def _numeric_features(self, genes: np.ndarray) -> np.ndarray:
+        cfg = self.cfg
+        kernels, expansions = np.asarray(cfg.kernels), np.asarray(cfg.expansions)
+        res = np.asarray(cfg.resolutions)[genes[:, 0]]
+        cols = [res]
+        res = -(-res // cfg.stem_stride)
+        macs = res * res * 9 * self.default_input_shape[0] * cfg.stem_width
+        c_in, depth_total = np.full(len(genes), cfg.stem_width), 0
+        for stage, dg, wg, slots in zip(cfg.stages, self._depth_gene, self._width_gene, self._block_genes):
+            depth, width = np.asarray(stage.depths)[genes[:, dg]], np.asarray(stage.widths)[genes[:, wg]]
+            cols += [depth, width]
+            depth_total = depth_total + depth
+            for j, (kg, eg) in enumerate(slots):
+                active = j < depth
+                k, e = kernels[genes[:, kg]] * active, expansions[genes[:, eg]] * active
+                stride = stage.stride if j == 0 else 1
+                cin = c_in if j == 0 else width
+                r_out = -(-res // stride)
+                hidden = cin * e
+                block = np.where(e > 1, res * res * cin * hidden, 0) + r_out * r_out * (k * k * hidden + hidden * width)
+                cols += [k, e, block / 1e6]
+                macs = macs + block
+                res = r_out
+            c_in = width
+        if cfg.head_width:
+            macs = macs + res * res * c_in * cfg.head_width
+        macs = macs + (cfg.head_width or c_in) * self.default_num_classes
+        cols += [depth_total, macs / 1e6]
+        return np.stack([np.broadcast_to(c, (len(genes),)) for c in cols], axis=1).astype(np.float32)
+
+    @property
+    def encoding_names(self) -> list[str]:
+        names = super().encoding_names + ["resolution"]
+        for i, (stage, slots) in enumerate(zip(self.cfg.stages, self._block_genes), start=1):
+            names += [f"s{i}.depth", f"s{i}.width"]
+            for j in range(1, len(slots) + 1):
+                names += [f"s{i}.b{j}.kernel", f"s{i}.b{j}.expansion", f"s{i}.b{j}.mmacs"]
+        return names + ["depth", "mmacs"]
+
+    # ----------------------------------------------------------------- graph
+    @property
+    def graph_feature_names(self) -> tuple[str, ...]:
+        return (*(f"is_{k}" for k in _KINDS), *(f"kernel={k}" for k in self.cfg.kernels),
+                *(f"expansion={e}" for e in self.cfg.expansions), "kernel", "expansion", "stride",
+                "log2_in_channels", "log2_out_channels", "log2_resolution", "log10_1p_macs")
+
+    def to_graph(self, arch: Architecture) -> Graph:
+        """A chain with one node per block slot, so every graph of the space has the same nodes:
+        input, stem (with the resize, if any), the block slots (inactive ones are ``skipped``
+        identities without units), head (1x1 conv and classifier), output. Features:
+        ``graph_feature_names`` (one-hot kind, kernel and expansion; numeric attributes)."""
+        pieces = dict(self.pieces(arch))
+        g = self.check(arch).genes
+        stem = tuple(pieces[n] for n in ("resize", "stem") if n in pieces)
+        rows = [self._node("input", None), self._node("stem", stem[-1], stem)]
+        units: list[tuple[Unit, ...]] = [(), stem]
+        for i, slots in enumerate(self._block_genes, start=1):
+            for j in range(1, len(slots) + 1):
+                unit = pieces.get(f"s{i}b{j}")
+                rows.append(self._node("block" if unit else "skipped", unit, (unit,) if unit else ()))
+                units.append((unit,) if unit else ())
+        head = tuple(pieces[n] for n in ("head", "classifier") if n in pieces)
+        rows += [self._node("head", head[0], head), self._node("output", None)]
+        units += [head, ()]
+        n = len(rows)
+        return Graph(np.eye(n, k=1, dtype=np.float32), np.stack(rows), tuple(units))
+
+    def _node(self, kind: str, unit: Unit | None, units: tuple[Unit, ...] = ()) -> np.ndarray:
+        kinds = np.asarray([kind == k for k in _KINDS], dtype=np.float32)
+        is_block = kind == "block"
+        k_hot = np.asarray([is_block and unit.kernel == k for k in self.cfg.kernels], dtype=np.float32)
+        e_hot = np.asarray([is_block and unit.expansion == e for e in self.cfg.expansions], dtype=np.float32)
+        if unit is None:
+            numeric = np.zeros(7, dtype=np.float32)
+        else:
+            numeric = np.asarray([unit.kernel, unit.expansion, unit.stride, math.log2(unit.in_channels),
+                                  math.log2(unit.out_channels), math.log2(unit.resolution),
+                                  math.log10(1 + sum(unit_cost(u)[0] for u in units))], dtype=np.float32)
+        return np.concatenate([kinds, k_hot, e_hot, numeric])
+
+
+def _check_shape(input_shape: tuple[int, ...], space: str) -> tuple[int, int]:
+    if len(input_shape) != 3 or input_shape[1] != input_shape[2] or min(input_shape) < 1:
+        raise ConfigError(f"{space}: input_shape must be (channels, size, size), got {tuple(input_shape)}")
+    return int(input_shape[0]), int(input_shape[1])
+
+
+def _number(token: str, prefix: str, what: str) -> int:
+    """The integer after ``prefix`` in ``token`` (``'w24'`` -> 24), or an ArchitectureError."""
+    digits = token[len(prefix):] if token.startswith(prefix) else ""
+    if not digits.isdigit():
+        raise ArchitectureError(f"{what}: expected '{prefix}<integer>', got {token!r}")
+    return int(digits)
+
+
+def _index(options: tuple[int, ...], value: int, what: str) -> int:
+    if value not in options:
+        raise ArchitectureError(f"{what} {value} is not allowed; choose from {', '.join(map(str, options))}")
+    return options.index(value)

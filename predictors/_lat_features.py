@@ -1,0 +1,93 @@
+"""Per-architecture latency features computed from its units, cached, for whole batches.
+
+Every latency surrogate reads the same description of a network: the lookup-table sum of its units
+(when a profile is there), per unit-op sums, multiply-adds, parameters and memory traffic. The
+costs of each *distinct* unit are counted once (by building the unit alone), so a batch of
+thousands of architectures costs one ``space.units`` call each, and nothing on the second call.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from hwnas import Architecture, DataError, SearchSpace, Unit, build_unit, count_flops, count_params, list_unit_ops
+
+__all__ = ["LatencyFeatures", "unit_costs"]
+
+
+def unit_costs(unit: Unit) -> tuple[float, float, float]:
+    """(multiply-adds, parameters, memory traffic in elements: input + output + weights) of a unit."""
+    module = build_unit(unit)
+    macs = float(count_flops(module, unit.input_shape))
+    params = float(count_params(module))
+    out_res = unit.output_resolution
+    traffic = unit.in_channels * unit.resolution ** 2 + unit.out_channels * out_res ** 2 + params
+    return macs, params, float(traffic)
+
+
+class LatencyFeatures:
+    """Feature rows of architectures: ``names`` says what each column is.
+
+    ``lut`` maps a unit to its measured latency (ms); without one the LUT columns are left out.
+    ``ops`` fixes the per-op columns (default: every registered unit op) so that saved models see
+    the same columns after loading.
+    """
+
+    def __init__(self, space: SearchSpace, lut: Mapping[Unit, float] | None = None,
+                 input_shape: tuple[int, int, int] | None = None, ops: Sequence[str] | None = None) -> None:
+        self.space = space
+        self.lut = dict(lut) if lut is not None else None
+        self.input_shape = tuple(input_shape or space.default_input_shape)
+        self.ops = list(ops) if ops is not None else list_unit_ops()
+        self._unit_rows: dict[Unit, np.ndarray] = {}
+        self._cache: dict[tuple[int, ...], np.ndarray] = {}
+
+    @property
+    def names(self) -> list[str]:
+        base = ["n_units", "macs", "params", "memory"] + [f"macs[{op}]" for op in self.ops] + [f"count[{op}]" for op in self.ops]
+        if self.lut is not None:
+            base = ["lut_sum"] + [f"lut[{op}]" for op in self.ops] + base
+        return base
+
+    def _unit_row(self, unit: Unit) -> np.ndarray:
+        row = self._unit_rows.get(unit)
+        if row is None:
+            macs, params, memory = unit_costs(unit)
+            onehot = np.array([unit.op == op for op in self.ops], dtype=np.float64)
+            row = np.concatenate([[1.0, macs, params, memory], macs * onehot, onehot])
+            if self.lut is not None:
+                ms = self._lookup(unit)
+                row = np.concatenate([[ms], ms * onehot, row])
+            self._unit_rows[unit] = row
+        return row
+
+    def _lookup(self, unit: Unit) -> float:
+        try:
+            return float(self.lut[unit])  # type: ignore[index]
+        except KeyError:
+            raise DataError(f"the lookup table has no row for {unit}; profile the architectures that use it") from None
+
+    def of_arch(self, arch: Architecture) -> np.ndarray:
+        row = self._cache.get(arch.genes)
+        if row is None:
+            units = self.space.units(arch, self.input_shape)
+            row = np.sum([self._unit_row(u) for u in units], axis=0) if units else np.zeros(len(self.names))
+            self._cache[arch.genes] = row
+        return row
+
+    def compute(self, genes: np.ndarray) -> np.ndarray:
+        """``(N, len(names))`` float64 features of a gene matrix."""
+        genes = np.asarray(genes, dtype=np.int64)
+        out = np.empty((len(genes), len(self.names)), dtype=np.float64)
+        for i, g in enumerate(genes.tolist()):
+            key = tuple(g)
+            row = self._cache.get(key)
+            out[i] = row if row is not None else self.of_arch(self.space.make(key))
+        return out
+
+    def lut_sums(self, genes: np.ndarray) -> np.ndarray:
+        if self.lut is None:
+            raise DataError("these features were built without a lookup table")
+        return self.compute(genes)[:, 0]

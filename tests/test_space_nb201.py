@@ -1,0 +1,195 @@
+"""NAS-Bench-201: exact to the official benchmark (order, strings, parameters, FLOPs, units)."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+
+import numpy as np
+import pytest
+import torch
+
+import hwnas
+from hwnas import ArchitectureError
+from hwnas.cli import main as cli_main
+
+from conftest import shared_file
+
+ALL = {op: "|{0}~0|+|{0}~0|{0}~1|+|{0}~0|{0}~1|{0}~2|".format(op)
+       for op in ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")}
+# Indices the official generate_meta_info asserts after its seeded shuffle.
+OFFICIAL = {
+    0: "|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|",
+    9: "|avg_pool_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|nor_conv_3x3~2|",
+    123: "|avg_pool_3x3~0|+|avg_pool_3x3~0|nor_conv_1x1~1|+|none~0|avg_pool_3x3~1|nor_conv_3x3~2|",
+}
+
+
+@pytest.fixture(scope="module")
+def space() -> hwnas.SearchSpace:
+    return hwnas.get_space("nb201")
+
+
+def test_choices(space):
+    assert space.size == 15625 == len(set(space.enumerate()))
+    assert len(space.choices) == 6
+    assert all(c.options == tuple(ALL) for c in space.choices)
+
+
+def test_official_indices_without_data(space):
+    archs = list(space.enumerate())
+    for index, text in OFFICIAL.items():
+        assert space.format(archs[index]) == text
+        assert space.index(text) == index
+        assert space.from_index(index) == archs[index]
+
+
+def test_official_order_matches_benchmark_table(space):
+    path = shared_file("nb201", "accuracy.csv")
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    archs = list(space.enumerate())
+    assert len(rows) == len(archs) == 15625
+    for row in rows:
+        assert space.format(archs[int(row["nb201_index"])]) == row["arch"], row["nb201_index"]
+
+
+def test_string_order_of_edges(space):
+    arch = space.make([0, 1, 2, 3, 4, 0])
+    assert space.format(arch) == "|none~0|+|skip_connect~0|nor_conv_1x1~1|+|nor_conv_3x3~0|avg_pool_3x3~1|none~2|"
+
+
+@pytest.mark.parametrize("op", ["none", "skip_connect", "avg_pool_3x3"])
+def test_params_and_flops_minimum(space, op):
+    arch = space.parse(ALL[op])
+    assert space.params(arch) == 73_306
+    assert space.flops(arch) == 7_783_050
+
+
+def test_params_and_flops_maximum(space):
+    arch = space.parse(ALL["nor_conv_3x3"])
+    assert space.params(arch) == 1_531_546
+    assert space.flops(arch) == 220_119_690
+
+
+def _nb201_counter(model: torch.nn.Module, shape: tuple[int, int, int]) -> int:
+    """NB201's get_model_infos: conv and linear multiply-adds, plus one per output for a bias."""
+    total = 0
+
+    def hook(module, inputs, output):
+        nonlocal total
+        positions = output[0, 0].numel() if output.dim() == 4 else 1
+        weights = module.weight.numel() // (module.out_channels if output.dim() == 4 else module.out_features)
+        out_features = output.shape[1]
+        total += positions * out_features * weights
+        if module.bias is not None:
+            total += positions * out_features
+
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
+    with torch.no_grad():
+        model.eval()(torch.zeros(1, *shape))
+    for h in handles:
+        h.remove()
+    return total
+
+
+@pytest.mark.parametrize("shape,classes", [((3, 32, 32), 10), ((3, 16, 16), 120)])
+def test_flops_follow_nb201_counter(space, shape, classes):
+    for arch in space.sample_many(2, 4):
+        model = space.build(arch, classes, shape)
+        assert space.flops(arch, classes, shape) == _nb201_counter(model, shape)
+
+
+def test_network_structure(space):
+    model = space.build(space.parse(ALL["avg_pool_3x3"]))
+    names = [type(m).__name__ for m in model.cells]
+    assert names == ["InferCell"] * 5 + ["ResNetBasicBlock"] + ["InferCell"] * 5 + ["ResNetBasicBlock"] + ["InferCell"] * 5
+    convs = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert all(c.bias is None for c in convs)
+    pools = [m for m in model.modules() if isinstance(m, torch.nn.AvgPool2d) and m.kernel_size == 3]
+    assert all(not p.count_include_pad and p.stride == 1 and p.padding == 1 for p in pools)
+    with torch.no_grad():
+        assert model.eval()(torch.zeros(1, 3, 32, 32)).shape == (1, 10)
+
+
+def test_none_edges_are_zero(space):
+    """A cell whose output node only sees ``none`` edges outputs zeros: the logits are constant."""
+    model = space.build(space.parse("|nor_conv_1x1~0|+|nor_conv_1x1~0|skip_connect~1|+|none~0|none~1|none~2|")).eval()
+    x = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        logits = model(x)
+    assert torch.allclose(logits, logits[:1].expand_as(logits))
+
+
+@pytest.mark.parametrize("text,message", [
+    ("|none~0|+|none~0|none~1|", "expected 3 nodes"),
+    ("|none~0|+|none~0|+|none~0|none~1|none~2|", "node 2 must have 2 input edge"),
+    ("|none~0|+|none~0|none~1|+|none~0|none~1|", "node 3 must have 3 input edge"),
+    ("|conv~0|+|none~0|none~1|+|none~0|none~1|none~2|", "unknown op 'conv' at edge 0"),
+    ("|none~0|+|none~0|none~1|+|none~0|max_pool_3x3~1|none~2|", "unknown op 'max_pool_3x3' at edge 4"),
+    ("|none~0|+|none~0|none~2|+|none~0|none~1|none~2|", "bad input node index '2' at edge 2"),
+    ("|none~0|+|none~0|none~1|+|none~0|none~1|none~x|", "bad input node index 'x' at edge 5"),
+    ("|none|+|none~0|none~1|+|none~0|none~1|none~2|", "edge 0 .*expected 'op~0'"),
+    ("none~0+|none~0|none~1|+|none~0|none~1|none~2|", "node 1 must be written"),
+])
+def test_parse_errors_name_the_problem(space, text, message):
+    with pytest.raises(ArchitectureError, match=message):
+        space.parse(text)
+
+
+def test_index_out_of_range(space):
+    with pytest.raises(ArchitectureError, match="index"):
+        space.from_index(15625)
+
+
+def test_bad_input_shape(space):
+    with pytest.raises(hwnas.ConfigError, match="input_shape"):
+        space.units(space.sample(0), (3, 30, 30))
+
+
+def test_units_of_the_extremes(space):
+    light = space.units(space.parse(ALL["skip_connect"]))
+    assert Counter(u.op for u in light) == {"nb201_stem": 1, "nb201_resblock": 2, "nb201_head": 1, "nb201_node": 30}
+    heavy = space.units(space.parse(ALL["nor_conv_3x3"]))
+    assert Counter(u.op for u in heavy)["nb201_nor_conv"] == 90
+    assert {(u.in_channels, u.resolution) for u in heavy if u.op == "nb201_nor_conv"} == {(16, 32), (32, 16), (64, 8)}
+
+
+def test_units_are_the_networks_pieces(space):
+    """Unit params add up to the network's exactly, and few distinct units cover the space."""
+    for arch in space.sample_many(3, 3):
+        units = space.units(arch)
+        assert sum(hwnas.count_params(hwnas.build_unit(u)) for u in units) == space.params(arch)
+    distinct = {u for arch in space.sample_many(1500, 0) for u in space.units(arch)}
+    assert 10 <= len(distinct) <= 60
+
+
+def test_node_unit_matches_cell_node(space):
+    """An ``nb201_node`` unit computes the same as the cell's adds of zeroed and skipped terms."""
+    unit = hwnas.Unit("nb201_node", 16, 16, 32, extra="inputs=3,zeros=1")
+    x = torch.randn(1, 16, 32, 32)
+    with torch.no_grad():
+        assert torch.allclose(hwnas.build_unit(unit)(x), 2 * x)
+    with pytest.raises(hwnas.ConfigError, match="inputs=k,zeros=z"):
+        hwnas.build_unit(hwnas.Unit("nb201_node", 16, 16, 32, extra="inputs=2,zeros=3"))
+
+
+def test_graph_holds_the_cell_units(space):
+    for arch in space.sample_many(5, 9):
+        graph = space.to_graph(arch)
+        assert graph.adjacency.shape == (8, 8) and graph.features.shape == (8, 7)
+        np.testing.assert_array_equal(graph.features[1:7, 1:6].argmax(1), arch.genes)
+        assert graph.adjacency[0, [1, 2, 4]].all() and graph.adjacency[[4, 5, 6], 7].all()
+        assert graph.adjacency[1, [3, 5]].all() and graph.adjacency[3, 6] == 1
+        fixed = Counter(u for u in space.units(arch) if u.op in ("nb201_stem", "nb201_resblock", "nb201_head"))
+        from_graph = Counter(u for node in graph.units for u in node)
+        assert from_graph + fixed == Counter(space.units(arch))
+
+
+def test_cli_arch(space, capsys):
+    assert cli_main(["arch", "--space", "nb201", ALL["nor_conv_3x3"]]) == 0
+    out = capsys.readouterr().out
+    assert "1,531,546" in out and "220,119,690" in out
+    assert cli_main(["arch", "--space", "nb201", "|conv~0|+|none~0|none~1|+|none~0|none~1|none~2|"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("hwnas: error:") and "unknown op 'conv'" in err and "\n" not in err

@@ -1,0 +1,169 @@
+"""Contract tests run on every registered search space."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import hwnas
+from hwnas import ArchitectureError, HwnasError
+
+SPACES = hwnas.list_spaces()
+
+
+@pytest.fixture(params=SPACES)
+def space(request) -> hwnas.SearchSpace:
+    return hwnas.get_space(request.param)
+
+
+def _randomise_batchnorm(model: torch.nn.Module, seed: int) -> torch.nn.Module:
+    """Non-trivial BN statistics and affine terms, so that BN folding is really checked."""
+    gen = torch.Generator().manual_seed(seed)
+    for m in model.modules():
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+            n = m.num_features
+            m.running_mean.copy_(torch.randn(n, generator=gen) * 0.1)
+            m.running_var.copy_(torch.rand(n, generator=gen) + 0.5)
+            if m.affine:
+                m.weight.data.copy_(torch.rand(n, generator=gen) + 0.5)
+                m.bias.data.copy_(torch.randn(n, generator=gen) * 0.1)
+    return model.eval()
+
+
+def test_registry(space):
+    assert space.name in hwnas.list_spaces()
+    assert hwnas.get_space(space.name) is space
+    assert space.size >= 1
+    assert len(space.choices) == len(space.cardinalities) > 0
+
+
+def test_unknown_space_rejected():
+    with pytest.raises(hwnas.ConfigError, match="unknown space"):
+        hwnas.create_space("no-such-space")
+
+
+def test_parse_format_round_trip(space):
+    for arch in space.sample_many(30, rng=1):
+        text = space.format(arch)
+        assert str(arch) == text
+        assert space.parse(text) == arch
+        assert space.as_arch(text) == arch
+        assert space.make(arch.genes) == arch
+
+
+def test_sample_mutate_crossover_valid_and_deterministic(space):
+    a, b = space.sample(3), space.sample(4)
+    assert a == space.sample(3) and space.make(a.genes) == a
+    assert space.sample_many(10, 5) == space.sample_many(10, 5)
+    child = space.mutate(a, rng=7)
+    assert child == space.mutate(a, rng=7)
+    assert child != a and space.make(child.genes) == child
+    mix = space.crossover(a, b, rng=8)
+    assert mix == space.crossover(a, b, rng=8)
+    assert space.make(mix.genes) == mix
+
+
+def test_foreign_architecture_rejected(space):
+    other = hwnas.Architecture("not-" + space.name, space.sample(0).genes)
+    with pytest.raises(ArchitectureError, match="space"):
+        space.mutate(other, rng=0)
+
+
+@pytest.mark.parametrize("text", ["", "garbage", "|||", "+-+-+"])
+def test_malformed_strings_rejected(space, text):
+    with pytest.raises(ArchitectureError) as err:
+        space.parse(text)
+    message = str(err.value)
+    assert message and "\n" not in message
+    assert isinstance(err.value, HwnasError)
+
+
+def test_truncated_string_rejected(space):
+    text = space.format(space.sample(0))
+    with pytest.raises(ArchitectureError):
+        space.parse(text[: len(text) // 2])
+
+
+def test_encode_shapes(space):
+    archs = space.sample_many(7, 2)
+    batch = space.encode(archs)
+    single = space.encode(archs[0])
+    width = len(space.encoding_names)
+    assert batch.shape == (7, width) and batch.dtype == np.float32
+    assert single.shape == (width,)
+    np.testing.assert_array_equal(batch[0], single)
+    assert np.isfinite(batch).all()
+    np.testing.assert_array_equal(space.encode_genes(space.genes_array(archs)), batch)
+
+
+def test_build_onnx_runtime_agree(space, tmp_path):
+    """A few sampled networks: torch and ONNX Runtime outputs agree to 1e-4."""
+    x = np.random.default_rng(0).standard_normal((1, *space.default_input_shape)).astype(np.float32)
+    for i, arch in enumerate(space.sample_many(2, 11)):
+        model = _randomise_batchnorm(space.build(arch), seed=i)
+        with torch.no_grad():
+            expected = model(torch.from_numpy(x)).numpy()
+        assert expected.shape == (1, space.default_num_classes)
+        path = hwnas.export_onnx(model, space.default_input_shape, tmp_path / f"{i}.onnx")
+        got = hwnas.run_ort(hwnas.ort_session(path), x)
+        np.testing.assert_allclose(got, expected, atol=1e-4, rtol=1e-4)
+
+
+def _macs(model: torch.nn.Module, shape: tuple[int, ...]) -> int:
+    """Conv and linear multiply-adds by forward hooks (much faster than FlopCounterMode)."""
+    total = 0
+
+    def hook(module, inputs, output):
+        nonlocal total
+        total += output.numel() * (module.weight.numel() // output.shape[1])
+
+    layers = [m for m in model.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
+    handles = [m.register_forward_hook(hook) for m in layers]
+    with torch.no_grad():
+        model.eval()(torch.zeros(1, *shape))
+    for h in handles:
+        h.remove()
+    return total
+
+
+def test_units_build_run_and_add_up(space):
+    """Every unit builds and runs; the units' params and multiply-adds add up to the network's."""
+    shape = space.default_input_shape
+    arch = space.sample(5)
+    units = space.units(arch, shape)
+    assert units and all(isinstance(u, hwnas.Unit) for u in units)
+    assert {u.op for u in units} <= set(hwnas.list_unit_ops())
+    unit_params = unit_flops = 0
+    for unit in set(units):
+        module = hwnas.build_unit(unit)
+        assert not module.training
+        with torch.no_grad():
+            out = module(torch.zeros(2, *unit.input_shape))
+        assert out.shape[0] == 2 and torch.isfinite(out).all()
+        count = units.count(unit)
+        unit_params += count * hwnas.count_params(module)
+        unit_flops += count * _macs(module, unit.input_shape)
+    network = space.build(arch)
+    assert unit_params == pytest.approx(hwnas.count_params(network), rel=0.05)
+    assert unit_flops == pytest.approx(_macs(network, shape), rel=0.05)
+
+
+def test_to_graph_shapes(space):
+    for arch in space.sample_many(3, 6):
+        graph = space.to_graph(arch)
+        n = graph.adjacency.shape[0]
+        assert graph.adjacency.shape == (n, n) and graph.features.shape[0] == n
+        assert len(graph.units) == n
+        assert set(np.unique(graph.adjacency)) <= {0.0, 1.0}
+        assert not np.tril(graph.adjacency).any(), "nodes must be in topological order"
+        assert all(isinstance(u, hwnas.Unit) for node in graph.units for u in node)
+        assert np.isfinite(graph.features).all()
+        assert graph.features.shape == space.to_graph(space.sample(0)).features.shape
+
+
+def test_enumerate_small_spaces(space):
+    if not space.is_finite_enumerable or space.size > 100_000:
+        pytest.skip("too large to enumerate in a test")
+    archs = list(space.enumerate())
+    assert len(archs) == len(set(archs)) == space.size
