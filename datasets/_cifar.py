@@ -22,9 +22,15 @@ _ARRAYS = ("x_train", "y_train", "x_test", "y_test")
 
 
 def find_cifar10(data_dir: str | os.PathLike | None, cache_dir: Path) -> tuple[str, Path] | None:
-    """Where CIFAR-10 is: ``("npz", folder)`` or ``("torchvision", root)``, else None."""
-    candidates = [Path(data_dir)] if data_dir is not None else []
-    candidates += [_REPO.parent / "shared" / "data", cache_dir]
+    """Where CIFAR-10 is: ``("npz", folder)`` or ``("torchvision", root)``, else None.
+
+    An explicit ``data_dir`` is the only place looked at (besides torchvision's download in the
+    cache); without one, ``../shared/data`` beside the repository, then the cache.
+    """
+    if data_dir is not None:
+        candidates = [Path(data_dir), cache_dir]
+    else:
+        candidates = [_REPO.parent / "shared" / "data", cache_dir]
     for base in candidates:
         for folder in (base, base / "cifar10"):
             if (folder / "train_jpeg.npz").is_file() and (folder / "test_jpeg.npz").is_file():

@@ -20,7 +20,7 @@ _METRICS = ("kendall", "spearman", "precision_top1pct", "fit_seconds", "query_us
 
 
 def zero_cost_source(space: SearchSpace, archs: Sequence[str], mode: str, data_dir=None,
-                     cache_dir=None, batch_size: int = 32, seed: int = 0) -> tuple[str | None, str]:
+                     cache_dir=None, batch_size: int = 16, seed: int = 0) -> tuple[str | None, str]:
     """The zero-cost cache to use as features, and a line saying why.
 
     ``mode="off"``: none. ``"on"``: compute what the cache lacks (slow: about 0.3 s per

@@ -28,7 +28,7 @@ class XGBAccuracyPredictor(Predictor):
 
     kind = "accuracy"
     name = "xgb"
-    DEFAULTS: dict[str, Any] = {"n_estimators": 1000, "max_depth": 5, "learning_rate": 0.03, "subsample": 0.8,
+    DEFAULTS: dict[str, Any] = {"n_estimators": 300, "max_depth": 6, "learning_rate": 0.08, "subsample": 0.8,
                                 "colsample_bytree": 0.8, "min_child_weight": 1.0, "seed": 0, "zero_cost": None}
 
     def __init__(self, space: SearchSpace | str, **params: Any) -> None:

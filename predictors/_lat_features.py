@@ -12,19 +12,40 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from hwnas import Architecture, DataError, SearchSpace, Unit, build_unit, count_flops, count_params, list_unit_ops
+from hwnas import Architecture, DataError, SearchSpace, Unit, build_unit, list_unit_ops
 
 __all__ = ["LatencyFeatures", "unit_costs"]
 
 
 def unit_costs(unit: Unit) -> tuple[float, float, float]:
-    """(multiply-adds, parameters, memory traffic in elements: input + output + weights) of a unit."""
-    module = build_unit(unit)
-    macs = float(count_flops(module, unit.input_shape))
-    params = float(count_params(module))
-    out_res = unit.output_resolution
-    traffic = unit.in_channels * unit.resolution ** 2 + unit.out_channels * out_res ** 2 + params
-    return macs, params, float(traffic)
+    """(multiply-adds, parameters, memory traffic in elements: input + output + weights) of a unit.
+
+    Multiply-adds of convolutions and linear layers are read from one forward pass with hooks
+    (much cheaper than ``FlopCounterMode``, and exact for these layers)."""
+    import torch
+
+    with torch.device("meta"):  # shapes only: no weights initialised, no arithmetic done
+        module = build_unit(unit)
+    macs = [0.0]
+
+    def hook(layer, _inputs, output) -> None:
+        if isinstance(layer, torch.nn.Conv2d):
+            k = layer.kernel_size[0] * layer.kernel_size[1]
+            macs[0] += output.numel() * k * layer.in_channels / layer.groups
+        elif isinstance(layer, torch.nn.Linear):
+            macs[0] += output.numel() * layer.in_features
+
+    handles = [m.register_forward_hook(hook) for m in module.modules()
+               if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
+    try:
+        with torch.no_grad():
+            out = module(torch.zeros(1, *unit.input_shape, device="meta"))
+    finally:
+        for h in handles:
+            h.remove()
+    params = float(sum(p.numel() for p in module.parameters()))
+    traffic = unit.in_channels * unit.resolution ** 2 + float(out.numel()) + params
+    return float(macs[0]), params, float(traffic)
 
 
 class LatencyFeatures:

@@ -59,8 +59,9 @@ def zero_cost_scores(model: "torch.nn.Module", x: "torch.Tensor", y: "torch.Tens
     weights = _weights(model)
     loss = torch.nn.functional.cross_entropy(logits, y)
     grads = torch.autograd.grad(loss, weights, retain_graph=True, allow_unused=True)
-    out["snip"] = float(sum((g * w).abs().sum() for g, w in zip(grads, weights) if g is not None))
-    out["grad_norm"] = float(sum(g.norm() for g in grads if g is not None))
+    with torch.no_grad():
+        out["snip"] = float(sum((g * w).abs().sum() for g, w in zip(grads, weights) if g is not None))
+        out["grad_norm"] = float(sum(g.norm() for g in grads if g is not None))
     (jac,) = torch.autograd.grad(logits.sum(), x)
     out["jacov"] = _jacov(jac.flatten(1))
     out["synflow"] = _synflow(model, tuple(x.shape[1:]))
@@ -99,8 +100,8 @@ def _synflow(model: "torch.nn.Module", shape: tuple[int, ...]) -> float:
     weights = _weights(model)
     out = model(torch.ones(1, *shape, dtype=torch.float64))
     grads = torch.autograd.grad(out.sum(), weights, allow_unused=True)
-    total = sum(float((g * w).abs().sum()) for g, w in zip(grads, weights) if g is not None)
-    return total
+    with torch.no_grad():
+        return sum(float((g * w).abs().sum()) for g, w in zip(grads, weights) if g is not None)
 
 
 # ---------------------------------------------------------------------- the cache
@@ -132,15 +133,16 @@ def read_zero_cost(path: str | os.PathLike):
 
 
 def compute_zero_cost(space: SearchSpace | str, archs: Sequence["Architecture | str"], dataset=None,
-                      batch_size: int = 32, seed: int = 0, data_dir: str | os.PathLike | None = None,
-                      cache_dir: str | os.PathLike | None = None, progress: bool = True, threads: int = 1):
+                      batch_size: int = 16, seed: int = 0, data_dir: str | os.PathLike | None = None,
+                      cache_dir: str | os.PathLike | None = None, progress: bool = True, n_jobs: int = 1):
     """Zero-cost scores of ``archs`` (frame indexed by canonical arch string), from the cache or computed.
 
     The mini-batch is ``batch_size`` training images drawn with ``seed`` from ``dataset``
-    (default: ``load_dataset("auto", data_dir)``, i.e. CIFAR-10 when present). Missing
-    architectures are computed one by one and appended to the cache at once.
+    (default: ``load_dataset("auto", data_dir)``, i.e. CIFAR-10 when present); every network is
+    initialised with ``seed`` too, so scores are reproducible. Missing architectures are scored in
+    ``n_jobs`` processes (one torch thread each) and appended to the cache as they finish.
     """
-    import torch
+    from joblib import Parallel, delayed
     from tqdm.auto import tqdm
 
     from hwnas.datasets import load_dataset
@@ -154,15 +156,30 @@ def compute_zero_cost(space: SearchSpace | str, archs: Sequence["Architecture | 
     if todo:
         _write_manifest(path, space, ds, batch_size, seed)
         x, y = _minibatch(ds, batch_size, seed)
-        old = torch.get_num_threads()
-        torch.set_num_threads(threads)
-        try:
-            for text in tqdm(todo, desc="zero-cost proxies", disable=not progress):
-                _append(path, _score_one(space, space.parse(text), ds, x, y, seed))
-        finally:
-            torch.set_num_threads(old)
+        chunks = [todo[i:i + _CHUNK] for i in range(0, len(todo), _CHUNK)]
+        base, config = space.name.split(":", 1)[0], space.config()
+        jobs = (delayed(_score_chunk)(base, config, c, ds.num_classes, ds.input_shape, x, y, seed) for c in chunks)
+        bar = tqdm(total=len(todo), desc="zero-cost proxies", disable=not progress)
+        for rows in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs):
+            _append(path, rows)
+            bar.update(len(rows))
+        bar.close()
         cached = read_zero_cost(path)
     return cached.loc[names]
+
+
+_CHUNK = 20  # architectures per job: amortises process start-up, keeps appends frequent
+
+
+def _score_chunk(space_name: str, config: dict, archs: list[str], num_classes: int, input_shape, x, y,
+                 seed: int) -> list[dict]:
+    import torch
+
+    from hwnas import create_space
+
+    torch.set_num_threads(1)
+    space = create_space(space_name, **config) if config else get_space(space_name)
+    return [_score_one(space, space.parse(a), num_classes, tuple(input_shape), x, y, seed) for a in archs]
 
 
 def _minibatch(ds, batch_size: int, seed: int):
@@ -176,28 +193,28 @@ def _minibatch(ds, batch_size: int, seed: int):
     return torch.from_numpy((x - mean) / std), torch.from_numpy(ds.y_train[idx])
 
 
-def _score_one(space: SearchSpace, arch: Architecture, ds, x, y, seed: int) -> dict:
+def _score_one(space: SearchSpace, arch: Architecture, num_classes: int, input_shape, x, y, seed: int) -> dict:
     import torch
 
     from hwnas import count_params
 
     t0 = time.perf_counter()
     torch.manual_seed(seed)  # the same initial weights every time: scores are reproducible
-    model = space.build(arch, ds.num_classes, ds.input_shape)
+    model = space.build(arch, num_classes, input_shape)
     row = {"arch": space.format(arch), "params": count_params(model),
-           "flops": space.flops(arch, ds.num_classes, ds.input_shape)}
+           "flops": space.flops(arch, num_classes, input_shape)}
     row.update(zero_cost_scores(model, x, y))
     row["seconds"] = time.perf_counter() - t0
     return row
 
 
-def _append(path: Path, row: dict) -> None:
+def _append(path: Path, rows: list[dict]) -> None:
     new = not path.is_file()
     with open(path, "a", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=_CSV_COLUMNS)
         if new:
             writer.writeheader()
-        writer.writerow({k: row[k] for k in _CSV_COLUMNS})
+        writer.writerows([{k: r[k] for k in _CSV_COLUMNS} for r in rows])
         f.flush()
         os.fsync(f.fileno())
 

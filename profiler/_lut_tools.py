@@ -11,8 +11,8 @@ import pandas as pd
 
 from hwnas import UNIT_FIELDS, ConfigError, DataError
 
-from ._profile import LUT_FILE, MANIFEST_FILE, NETWORKS_FILE, Profile, load_profile, noise_summary
-from ._run import _identity, _now
+from ._profile import LUT_FILE, MANIFEST_FILE, NETWORKS_FILE, load_profile, noise_summary
+from ._run import _now, first_difference
 from ._tables import (LUT_COLUMNS, LUT_KEY, NETWORK_COLUMNS, NETWORK_KEY, read_table, table_hash,
                       write_json_atomic, write_table_atomic)
 
@@ -37,7 +37,8 @@ def show_profile(directory: str | os.PathLike) -> dict:
 
 def _check_format(path: Path) -> None:
     if path.suffix.lower() not in EXPORT_FORMATS:
-        raise ConfigError(f"{path}: unsupported format {path.suffix or '(none)'}; use one of {', '.join(EXPORT_FORMATS)}")
+        raise ConfigError(f"{path}: unsupported format {path.suffix or '(none)'}; "
+                          f"use one of {', '.join(EXPORT_FORMATS)}")
 
 
 def export_lut(directory: str | os.PathLike, out: str | os.PathLike) -> Path:
@@ -55,7 +56,8 @@ def read_lut(path: str | os.PathLike) -> pd.DataFrame:
     return read_table(path, LUT_COLUMNS, LUT_KEY)
 
 
-def _combine(frames: list[pd.DataFrame], key: Sequence[str], kind: str, tolerance: float) -> tuple[pd.DataFrame, int, list]:
+def _combine(frames: list[pd.DataFrame], key: Sequence[str], kind: str,
+             tolerance: float) -> tuple[pd.DataFrame, int, list]:
     """Join rows; a key measured twice keeps the quieter row, and is a conflict when the medians
     differ by more than ``tolerance`` (relative)."""
     df = pd.concat(frames, ignore_index=True).sort_values([*key, "rel_iqr"], kind="stable")
@@ -84,13 +86,10 @@ def merge_profiles(out: str | os.PathLike, directories: Sequence[str | os.PathLi
     if (out / MANIFEST_FILE).is_file() and out.resolve() not in {d.resolve() for d in dirs}:
         dirs.append(out)
     profiles = [load_profile(d) for d in dirs]
-    first = _identity(profiles[0].manifest)
     for p in profiles[1:]:
-        other = _identity(p.manifest)
-        for what in ("schema_version", "space", "target", "device", "protocol"):
-            if other[what] != first[what]:
-                raise DataError(f"merge: {p.path} has another {what} than {profiles[0].path} "
-                                f"({other[what]} vs {first[what]}); refusing to mix")
+        what = first_difference(profiles[0].manifest, p.manifest)
+        if what:
+            raise DataError(f"merge: {p.path} has another {what} than {profiles[0].path}; refusing to mix")
     lut, dup_u, conf_u = _combine([p.lut for p in profiles], LUT_KEY, "lut", tolerance)
     nets, dup_n, conf_n = _combine([p.networks for p in profiles], NETWORK_KEY, "networks", tolerance)
     lut = lut.sort_values(list(LUT_KEY)).reset_index(drop=True)
@@ -143,7 +142,9 @@ def diff_profiles(dir_a: str | os.PathLike, dir_b: str | os.PathLike) -> dict:
              "only_a": len(a.lut) - len(joined), "only_b": len(b.lut) - len(joined)}
     nets = a.networks[["arch", "median_ms"]].merge(b.networks[["arch", "median_ms"]], on="arch", suffixes=("_a", "_b"))
     same_space = a.manifest["space"]["name"] == b.manifest["space"]["name"]
-    networks = _ratio_summary(nets["median_ms_a"].to_numpy(), nets["median_ms_b"].to_numpy()) if same_space else {"common": 0}
+    networks = {"common": 0}
+    if same_space:
+        networks = _ratio_summary(nets["median_ms_a"].to_numpy(), nets["median_ms_b"].to_numpy())
     return {"a": {"path": str(a.path), "target": a.target.label, "device": a.manifest["device"].get("cpu")},
             "b": {"path": str(b.path), "target": b.target.label, "device": b.manifest["device"].get("cpu")},
             "units": units, "networks": networks, "rows": joined.sort_values("ratio").reset_index(drop=True)}

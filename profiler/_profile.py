@@ -10,7 +10,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from hwnas import Architecture, DataError, SearchSpace, Target, Unit, create_space, get_space
+from hwnas import Architecture, ConfigError, DataError, SearchSpace, Target, Unit, create_space, get_space
 
 from ._protocol import TimingProtocol
 from ._tables import LUT_COLUMNS, LUT_KEY, NETWORK_COLUMNS, NETWORK_KEY, read_table, table_hash
@@ -89,7 +89,8 @@ class Profile:
         self.networks = networks
         self.manifest = manifest
         self.path = path
-        self._table: dict[Unit, float] | None = None
+        self._tables: dict[str, dict[Unit, float]] = {}
+        self._sums: dict[tuple[Architecture, str], tuple[float, int]] = {}
         self._space: SearchSpace | None = None
 
     # ------------------------------------------------------------------ identity
@@ -126,7 +127,8 @@ class Profile:
         return float((self.manifest.get("overhead") or {}).get("median_ms", 0.0))
 
     def noise(self) -> dict:
-        df = pd.concat([self.lut[["rel_iqr", "noisy", "remeasured"]], self.networks[["rel_iqr", "noisy", "remeasured"]]])
+        cols = ["rel_iqr", "noisy", "remeasured"]
+        df = pd.concat([self.lut[cols], self.networks[cols]])
         return noise_summary(df["rel_iqr"].to_numpy(), df["noisy"].to_numpy(), df["remeasured"].to_numpy())
 
     def __repr__(self) -> str:
@@ -134,45 +136,51 @@ class Profile:
                 f"{len(self.networks)} networks, {self.path})")
 
     # ------------------------------------------------------------------ lookups
-    @property
-    def table(self) -> dict[Unit, float]:
-        """Unit -> median ms (built once)."""
-        if self._table is None:
+    def table(self, column: str = "median_ms") -> dict[Unit, float]:
+        """Unit -> latency in ms (the ``column`` statistic: ``median_ms``, ``min_ms``, ``mean_ms``...)."""
+        if column not in self._tables:
+            if column not in ("median_ms", "min_ms", "mean_ms", "p90_ms"):
+                raise ConfigError(f"no latency column {column!r}; use median_ms, min_ms, mean_ms or p90_ms")
             cols = list(LUT_KEY[1:])
-            self._table = {Unit(*row[:-1]): float(row[-1])
-                           for row in self.lut[cols + ["median_ms"]].itertuples(index=False)}
-        return self._table
+            self._tables[column] = {Unit(*row[:-1]): float(row[-1])
+                                    for row in self.lut[cols + [column]].itertuples(index=False)}
+        return self._tables[column]
 
-    def lookup(self, unit: Unit) -> float:
-        """The median latency (ms) of ``unit``; a clear error naming it when the table lacks it."""
+    def lookup(self, unit: Unit, column: str = "median_ms") -> float:
+        """The latency (ms) of ``unit``; a clear error naming it when the table lacks it."""
         try:
-            return self.table[unit]
+            return self.table(column)[unit]
         except KeyError:
             raise DataError(f"{self.path or 'profile'}: no lookup-table row for {unit} on "
                             f"{self.target.label}; profile the architectures that use it") from None
 
-    def unit_latencies(self, arch: Architecture | str) -> np.ndarray:
+    def unit_latencies(self, arch: Architecture | str, column: str = "median_ms") -> np.ndarray:
         """The latency of each of ``arch``'s units, in execution order."""
         arch = self.space.as_arch(arch)
-        return np.array([self.lookup(u) for u in self.space.units(arch, self.input_shape)], dtype=np.float64)
+        units = self.space.units(arch, self.input_shape)
+        return np.array([self.lookup(u, column) for u in units], dtype=np.float64)
 
-    def lut_sum(self, arch: Architecture | str, subtract_overhead: bool = False) -> float:
-        return float(self.lut_sums([arch], subtract_overhead)[0])
+    def lut_sum(self, arch: Architecture | str, subtract_overhead: bool = False, column: str = "median_ms") -> float:
+        return float(self.lut_sums([arch], subtract_overhead, column)[0])
 
-    def lut_sums(self, archs: Sequence[Architecture | str], subtract_overhead: bool = False) -> np.ndarray:
-        """The table's estimate of each architecture: the sum of its units' latencies, less
-        ``(units - 1) * overhead_ms`` with ``subtract_overhead``."""
-        space, table, shape = self.space, self.table, self.input_shape
-        overhead = self.overhead_ms if subtract_overhead else 0.0
-        out = np.empty(len(archs), dtype=np.float64)
+    def lut_sums(self, archs: Sequence[Architecture | str], subtract_overhead: bool = False,
+                 column: str = "median_ms") -> np.ndarray:
+        """The table's estimate of each architecture: the sum of its units' latencies (``column``),
+        less ``(units - 1) * overhead_ms`` with ``subtract_overhead``."""
+        space, table, shape, memo = self.space, self.table(column), self.input_shape, self._sums
+        sums = np.empty(len(archs), dtype=np.float64)
+        extra_units = np.empty(len(archs), dtype=np.float64)
         for i, a in enumerate(archs):
-            units = space.units(space.as_arch(a), shape)
-            try:
-                total = sum(table[u] for u in units)
-            except KeyError:
-                total = sum(self.lookup(u) for u in units)  # raises, naming the missing unit
-            out[i] = total - overhead * (len(units) - 1)
-        return out
+            arch = space.as_arch(a)
+            if (arch, column) not in memo:  # searches ask for the same architectures again and again
+                units = space.units(arch, shape)
+                try:
+                    memo[arch, column] = (sum(table[u] for u in units), len(units) - 1)
+                except KeyError:
+                    for u in units:
+                        self.lookup(u, column)  # raises, naming the missing unit
+            sums[i], extra_units[i] = memo[arch, column]
+        return sums - extra_units * self.overhead_ms if subtract_overhead else sums
 
     def network_latencies(self) -> tuple[list[Architecture], np.ndarray]:
         """The measured whole networks and their median latency (ms): the calibration set."""

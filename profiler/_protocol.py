@@ -48,7 +48,8 @@ class TimingProtocol:
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 0:
                 raise ConfigError(f"timing protocol: {name} must be an integer >= 0, got {getattr(self, name)!r}")
         if self.min_runs < 1 or self.max_runs < self.min_runs:
-            raise ConfigError(f"timing protocol: need 1 <= min_runs <= max_runs, got {self.min_runs} and {self.max_runs}")
+            raise ConfigError(f"timing protocol: need 1 <= min_runs <= max_runs, "
+                              f"got {self.min_runs} and {self.max_runs}")
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -26,8 +26,8 @@ from ._units import collect_units
 
 __all__ = ["ProfilePlan", "plan_profile", "profile", "measure_architecture", "measure_module", "parse_shard"]
 
-# Rough cost of preparing one piece on ort-cpu on a small 2-core machine (export + session),
-# used for the dry run's estimate until a run in the directory has measured its own pace.
+# Rough cost of preparing one piece on ort-cpu on a small 2-core machine (export + session), for
+# the dry run's estimate until a run in the directory has measured its own pace (seconds per item).
 _SETUP_S = {"unit": 0.04, "network": 0.5}
 
 
@@ -82,14 +82,21 @@ class ProfilePlan:
     requested_networks: int
     pending_units: list[Unit] = field(default_factory=list)
     pending_networks: list[Architecture] = field(default_factory=list)
-    pace_s: dict = field(default_factory=lambda: dict(_SETUP_S))
+    measured_pace_s: dict = field(default_factory=dict)
+
+    @property
+    def pace_s(self) -> dict:
+        """Seconds per unit and per network: measured by an earlier run here, else a guess from the protocol."""
+        p = self.protocol
+        # A unit's call is usually shorter than a block: its timing ends by max_runs blocks at the latest.
+        unit = p.warmup_s + min(p.max_time_s, (p.min_runs + p.max_runs) / 2 * p.block_ms / 1000)
+        guess = {"unit": _SETUP_S["unit"] + unit, "network": _SETUP_S["network"] + p.warmup_s + p.max_time_s / 2}
+        return {**guess, **self.measured_pace_s}
 
     @property
     def estimated_s(self) -> float:
-        p = self.protocol
-        timed = p.warmup_s + 0.5 * (p.min_runs * p.block_ms / 1000 + p.max_time_s)
-        return (len(self.pending_units) * (self.pace_s["unit"] + timed)
-                + len(self.pending_networks) * (self.pace_s["network"] + timed))
+        pace = self.pace_s
+        return len(self.pending_units) * pace["unit"] + len(self.pending_networks) * pace["network"]
 
     def summary(self) -> dict:
         return {
@@ -101,7 +108,8 @@ class ProfilePlan:
         }
 
 
-def _sample_networks(space: SearchSpace, archs: Sequence[Architecture] | None, k: int, seed: int) -> list[Architecture]:
+def _sample_networks(space: SearchSpace, archs: Sequence[Architecture] | None, k: int,
+                     seed: int) -> list[Architecture]:
     if k < 0:
         raise ConfigError(f"networks must be >= 0, got {k}")
     if archs is None:
@@ -140,10 +148,10 @@ def _measured_keys(path: Path, columns: Sequence[str], key: Sequence[str]) -> se
     return set(df[list(key)].itertuples(index=False, name=None))
 
 
-def plan_profile(space: SearchSpace | str, target: TargetRunner | str = "ort-cpu", out_dir: str | os.PathLike | None = None,
-                 archs: Sequence[Architecture | str] | None = None, networks: int = 100, seed: int = 0,
-                 shard: tuple[int, int] | str = (0, 1), protocol: TimingProtocol | None = None,
-                 threads: int = 1, batch_size: int = 1,
+def plan_profile(space: SearchSpace | str, target: TargetRunner | str = "ort-cpu",
+                 out_dir: str | os.PathLike | None = None, archs: Sequence[Architecture | str] | None = None,
+                 networks: int = 100, seed: int = 0, shard: tuple[int, int] | str = (0, 1),
+                 protocol: TimingProtocol | None = None, threads: int = 1, batch_size: int = 1,
                  input_shape: tuple[int, int, int] | None = None) -> ProfilePlan:
     """What ``profile`` with the same arguments would measure (the dry run); checks that an
     existing ``out_dir`` holds a profile of the same space, target, device and protocol."""
@@ -153,17 +161,19 @@ def plan_profile(space: SearchSpace | str, target: TargetRunner | str = "ort-cpu
     i, n = parse_shard(shard)
     shape = tuple(input_shape or space.default_input_shape)
     arch_list = None if archs is None else [space.as_arch(a) for a in archs]
-    units = collect_units(space, arch_list, shape)
+    found = collect_units(space, arch_list, shape)
     nets = _sample_networks(space, arch_list, networks, seed)
+    # The sampled networks' units are always in the table, even where a sweep missed one.
+    units = sorted(set(found.units).union(*(space.units(a, shape) for a in nets)))
     out = Path(out_dir) if out_dir is not None else default_profile_dir(space, runner.target)
-    plan = ProfilePlan(space, runner, out, protocol, shape, list(units.units[i::n]), nets[i::n], units.coverage,
-                       len(units.units), (i, n), seed, networks)
+    plan = ProfilePlan(space, runner, out, protocol, shape, units[i::n], nets[i::n], found.coverage,
+                       len(units), (i, n), seed, networks)
     label = runner.target.label
     done_units, done_nets = set(), set()
     if (out / MANIFEST_FILE).is_file():
         old = _read_manifest(out)
         _check_same(out, old, _new_manifest(plan))
-        plan.pace_s.update(old.get("pace_s") or {})
+        plan.measured_pace_s = dict(old.get("pace_s") or {})
         done_units = _measured_keys(out / LUT_FILE, LUT_COLUMNS, LUT_KEY)
         done_nets = _measured_keys(out / NETWORKS_FILE, NETWORK_COLUMNS, NETWORK_KEY)
     plan.pending_units = [u for u in plan.units if _unit_key(label, u) not in done_units]
@@ -176,11 +186,24 @@ def _unit_key(label: str, unit: Unit) -> tuple:
 
 
 def _check_same(out: Path, old: dict, new: dict) -> None:
+    what = first_difference(old, new)
+    if what:
+        raise DataError(f"{out}: holds a profile with another {what}; refusing to mix measurements: "
+                        f"use another output directory")
+
+
+def first_difference(old: dict, new: dict) -> str | None:
+    """What differs between two manifests' identities (``"protocol (min_runs: 3 vs 10)"``), or None."""
     a, b = _identity(old), _identity(new)
     for what in ("schema_version", "space", "target", "device", "protocol"):
         if a[what] != b[what]:
-            raise DataError(f"{out}: holds a profile with another {what} ({a[what]} vs {b[what]}); "
-                            f"refusing to mix measurements: use another output directory")
+            if isinstance(a[what], dict) and isinstance(b[what], dict):
+                keys = sorted(k for k in set(a[what]) | set(b[what]) if a[what].get(k) != b[what].get(k))
+                detail = ", ".join(f"{k}: {a[what].get(k)!r} vs {b[what].get(k)!r}" for k in keys)
+            else:
+                detail = f"{a[what]!r} vs {b[what]!r}"
+            return f"{what} ({detail})"
+    return None
 
 
 class _DirectoryLock:
@@ -203,10 +226,11 @@ class _DirectoryLock:
         os.close(self._fd)
 
 
-def profile(space: SearchSpace | str, target: TargetRunner | str = "ort-cpu", out_dir: str | os.PathLike | None = None,
-            archs: Sequence[Architecture | str] | None = None, networks: int = 100, seed: int = 0,
-            shard: tuple[int, int] | str = (0, 1), protocol: TimingProtocol | None = None, progress: bool = True,
-            threads: int = 1, batch_size: int = 1, input_shape: tuple[int, int, int] | None = None) -> Profile:
+def profile(space: SearchSpace | str, target: TargetRunner | str = "ort-cpu",
+            out_dir: str | os.PathLike | None = None, archs: Sequence[Architecture | str] | None = None,
+            networks: int = 100, seed: int = 0, shard: tuple[int, int] | str = (0, 1),
+            protocol: TimingProtocol | None = None, progress: bool = True, threads: int = 1, batch_size: int = 1,
+            input_shape: tuple[int, int, int] | None = None) -> Profile:
     """Profile ``space`` on ``target`` into ``out_dir`` and return the loaded ``Profile``.
 
     Times every distinct unit of the space (or of ``archs``) and ``networks`` whole networks
@@ -230,10 +254,10 @@ def _run(plan: ProfilePlan, progress: bool) -> Profile:
     manifest = _new_manifest(plan)
     if (out / MANIFEST_FILE).is_file():
         old = _read_manifest(out)
-        manifest.update({k: old[k] for k in ("created", "overhead", "device", "elapsed_s") if k in old})
+        manifest.update({k: old[k] for k in ("created", "overhead", "device", "elapsed_s", "pace_s") if k in old})
     manifest.setdefault("created", _now())
-    manifest["request"] = {"networks": plan.requested_networks, "seed": plan.seed, "archs_given": plan.coverage == "archs",
-                           "shard": list(plan.shard)}
+    manifest["request"] = {"networks": plan.requested_networks, "seed": plan.seed,
+                           "archs_given": plan.coverage == "archs", "shard": list(plan.shard)}
     manifest["unit_coverage"] = plan.coverage
     if "overhead" not in manifest:
         manifest["overhead"] = plan.runner.overhead(plan.input_shape, plan.protocol).to_dict()
@@ -244,7 +268,7 @@ def _run(plan: ProfilePlan, progress: bool) -> Profile:
     units_j.recover()
     nets_j.recover()
     total = len(plan.pending_units) + len(plan.pending_networks)
-    bar = tqdm(total=total, desc=f"profile {space.name} on {label}", unit="item", disable=not progress, smoothing=0.1)
+    bar = tqdm(total=total, desc=f"profile {space.name} on {label}", unit="item", disable=not progress)
     with units_j, nets_j, bar:
         for unit in plan.pending_units:
             t0 = time.perf_counter()
@@ -270,11 +294,12 @@ def _finish(plan: ProfilePlan, manifest: dict, spent: dict, elapsed: float) -> P
     """Rewrite the journals sorted (atomically), then the manifest with counts, noise and hash."""
     out = plan.out_dir
     lut = read_table(out / LUT_FILE, LUT_COLUMNS, LUT_KEY).sort_values(list(LUT_KEY)).reset_index(drop=True)
-    nets = read_table(out / NETWORKS_FILE, NETWORK_COLUMNS, NETWORK_KEY).sort_values(list(NETWORK_KEY)).reset_index(drop=True)
+    nets = read_table(out / NETWORKS_FILE, NETWORK_COLUMNS, NETWORK_KEY)
+    nets = nets.sort_values(list(NETWORK_KEY)).reset_index(drop=True)
     write_table_atomic(lut, out / LUT_FILE, LUT_COLUMNS)
     write_table_atomic(nets, out / NETWORKS_FILE, NETWORK_COLUMNS)
     n_units, n_nets = len(plan.pending_units), len(plan.pending_networks)
-    pace = dict(manifest.get("pace_s") or _SETUP_S)
+    pace = dict(manifest.get("pace_s") or {})
     for kind, n in (("unit", n_units), ("network", n_nets)):
         if n:
             pace[kind] = spent[kind] / n

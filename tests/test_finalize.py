@@ -111,3 +111,19 @@ def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, capsys):
     assert main(["finalize", "--out", str(tmp_path), "--arch-file", str(tmp_path / "none.txt")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 4 and all(line.startswith("hwnas: error:") for line in err)
+
+
+@pytest.mark.slow
+def test_tuning_searches_lr_and_weight_decay_on_validation(digits, tmp_path):
+    pytest.importorskip("optuna")
+    from hwnas.datasets import TrainConfig
+    from hwnas.pipeline import tune_hyperparameters
+
+    base = TrainConfig(epochs=1, batch_size=64, lr=0.05)
+    record = tmp_path / "tuning.json"
+    out = tune_hyperparameters(lambda: small_mbconv(10, (3, 16, 16)), digits, base, n_trials=2, subset=300,
+                               seed=0, record=record)
+    assert len(out["trials"]) == 2 and out["trials"][0]["lr"] == pytest.approx(0.05)
+    assert 0.005 <= out["lr"] <= 0.15 and 1e-5 <= out["weight_decay"] <= 1e-2
+    assert out["val_accuracy"] == max(t["val_accuracy"] for t in out["trials"])
+    assert tune_hyperparameters(None, digits, base, n_trials=2, record=record) == out

@@ -11,8 +11,8 @@ import torch
 import hwnas
 from hwnas import ConfigError, DataError, Measurement, Target, Unit, get_space, list_spaces
 from hwnas.profiler import (LUT_COLUMNS, Profile, TimingProtocol, collect_units, create_target,
-                            default_profile_dir, device_fingerprint, list_targets, load_profile,
-                            measure_architecture, parse_shard, plan_profile, profile, time_callable)
+                            default_profile_dir, device_fingerprint, list_targets, measure_architecture,
+                            parse_shard, plan_profile, profile, time_callable)
 
 TINY = TimingProtocol(warmup_s=0.0, warmup_runs=1, block_ms=0.1, min_runs=3, max_runs=5, max_time_s=0.01,
                       remeasure=False)

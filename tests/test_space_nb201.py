@@ -152,6 +152,12 @@ def test_units_of_the_extremes(space):
     assert Counter(u.op for u in light) == {"nb201_stem": 1, "nb201_resblock": 2, "nb201_head": 1, "nb201_node": 30}
     heavy = space.units(space.parse(ALL["nor_conv_3x3"]))
     assert Counter(u.op for u in heavy)["nb201_nor_conv"] == 90
+    # ONNX Runtime merges identical ReLUs, poolings and zeroings of one source: one per source node
+    assert Counter(u.extra for u in heavy if u.op == "nb201_nor_conv") == {"": 45, "shared_relu": 45}
+    pools = space.units(space.parse(ALL["avg_pool_3x3"]))
+    assert Counter(u.op for u in pools)["nb201_avg_pool"] == 45
+    zeros = Counter(u.extra for u in space.units(space.parse(ALL["none"])) if u.op == "nb201_node")
+    assert zeros == {"inputs=1,zeros=1": 15, "inputs=2,zeros=1": 15, "inputs=3,zeros=1": 15}
     assert {(u.in_channels, u.resolution) for u in heavy if u.op == "nb201_nor_conv"} == {(16, 32), (32, 16), (64, 8)}
 
 
@@ -162,6 +168,13 @@ def test_units_are_the_networks_pieces(space):
         assert sum(hwnas.count_params(hwnas.build_unit(u)) for u in units) == space.params(arch)
     distinct = {u for arch in space.sample_many(1500, 0) for u in space.units(arch)}
     assert 10 <= len(distinct) <= 60
+
+
+def test_shared_relu_unit_is_conv_and_bn(space):
+    unit = hwnas.Unit("nb201_nor_conv", 32, 32, 16, kernel=3, extra="shared_relu")
+    module = hwnas.build_unit(unit)
+    assert [type(m).__name__ for m in module] == ["Conv2d", "BatchNorm2d"]
+    assert hwnas.count_params(module) == 32 * 32 * 9 + 2 * 32
 
 
 def test_node_unit_matches_cell_node(space):

@@ -31,7 +31,8 @@ def _show(args: argparse.Namespace) -> int:
               f"{summary['networks']} networks, {'complete' if summary['complete'] else 'INCOMPLETE'}")
         if noise.get("rows"):
             print(f"noise: relative IQR median {noise['rel_iqr_p50']:.1%}, p90 {noise['rel_iqr_p90']:.1%}, "
-                  f"{noise['noisy_share']:.1%} flagged; overhead {summary['overhead_ms'] * 1000:.1f} us; hash {summary['hash'][:16]}")
+                  f"{noise['noisy_share']:.1%} flagged; overhead {summary['overhead_ms'] * 1000:.1f} us; "
+                  f"hash {summary['hash'][:16]}")
         cols = ["op", "in_channels", "out_channels", "resolution", "kernel", "stride", "groups", "expansion",
                 "residual", "extra", "median_ms", "rel_iqr", "noisy"]
         with pd.option_context("display.max_rows", None, "display.width", 200):
@@ -67,7 +68,8 @@ def _merge(args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2))
         return 0
     print(f"{report['out']}: {report['units']} units, {report['networks']} networks from "
-          f"{len(report['inputs'])} profiles; {report['duplicates']} duplicate rows, {len(report['conflicts'])} conflicts")
+          f"{len(report['inputs'])} profiles; {report['duplicates']} duplicate rows, "
+          f"{len(report['conflicts'])} conflicts")
     for c in report["conflicts"]:
         key = " ".join(f"{k}={v}" for k, v in c["key"].items() if k != "target" and v != "")
         print(f"  conflict in {c['table']}: {key}: medians {', '.join(f'{v:.4g}' for v in c['median_ms'])} ms "

@@ -16,7 +16,8 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--target", default="ort-cpu", help="runtime to time on (ort-cpu, torch-cpu, ort-cuda, torch-cuda)")
     p.add_argument("--threads", type=int, default=1, help="intra-op threads (default 1)")
     p.add_argument("--batch-size", type=int, default=1)
-    p.add_argument("--out", default=None, help="profile directory (default profiles/<space>-<target>-t<threads>-b<batch>)")
+    p.add_argument("--out", default=None,
+                   help="profile directory (default profiles/<space>-<target>-t<threads>-b<batch>)")
     p.add_argument("--networks", type=int, default=100, help="whole networks to time end to end (default 100)")
     p.add_argument("--seed", type=int, default=0, help="seed of the network sample and the inputs")
     p.add_argument("--shard", default="0/1", help="measure only share i of N (i/N), merge with `hwnas lut merge`")
@@ -28,12 +29,15 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("timing protocol (defaults: hwnas.profiler.TimingProtocol)")
     for name, kind in _PROTOCOL_FLAGS:
         g.add_argument(f"--{name.replace('_', '-')}", dest=name, type=kind, default=None)
+    g.add_argument("--remeasure", action=argparse.BooleanOptionalAction, default=None,
+                   help="re-measure a noisy row once (default on)")
 
 
 def _protocol(args: argparse.Namespace):
     from hwnas.profiler import TimingProtocol
 
-    return TimingProtocol(**{n: getattr(args, n) for n, _ in _PROTOCOL_FLAGS if getattr(args, n) is not None})
+    names = [n for n, _ in _PROTOCOL_FLAGS] + ["remeasure"]
+    return TimingProtocol(**{n: getattr(args, n) for n in names if getattr(args, n) is not None})
 
 
 def _handler(args: argparse.Namespace) -> int:
@@ -72,7 +76,8 @@ def _handler(args: argparse.Namespace) -> int:
           f"in {m['last_run']['elapsed_s']:.1f} s)")
     if noise.get("rows"):
         print(f"noise: relative IQR median {noise['rel_iqr_p50']:.1%}, p90 {noise['rel_iqr_p90']:.1%}; "
-              f"{noise['noisy_share']:.1%} of rows flagged noisy; empty-graph overhead {prof.overhead_ms * 1000:.1f} us")
+              f"{noise['noisy_share']:.1%} of rows flagged noisy; "
+              f"empty-graph overhead {prof.overhead_ms * 1000:.1f} us")
     print(f"hash {prof.hash}")
     return 0
 
@@ -82,5 +87,6 @@ def _duration(seconds: float) -> str:
 
 
 COMMANDS = [
-    Command(("profile",), "time a space's units and K whole networks on a target (resumable)", _add_arguments, _handler),
+    Command(("profile",), "time a space's units and K whole networks on a target (resumable)",
+            _add_arguments, _handler),
 ]

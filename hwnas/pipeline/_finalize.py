@@ -15,6 +15,7 @@ from hwnas import count_flops, count_params, export_onnx
 
 from ._candidate import Candidate
 from ._config import FinalizeConfig
+from ._io import write_json_atomic
 from ._evaluate import accuracy, agreement, onnx_predictions, preprocess, torch_predictions
 from ._latency import measure_onnx_latency
 from ._prune import prune_channels
@@ -59,8 +60,6 @@ def finalize(candidates: Sequence[Candidate], dataset, config: FinalizeConfig | 
     """
     from tqdm.auto import tqdm
 
-    from ._io import write_json_atomic
-
     config = config or FinalizeConfig()
     out_dir = Path(out_dir)
     results = []
@@ -74,8 +73,6 @@ def finalize(candidates: Sequence[Candidate], dataset, config: FinalizeConfig | 
 def finalize_candidate(cand: Candidate, dataset, config: FinalizeConfig, directory: str | os.PathLike,
                        progress: bool = True) -> dict:
     """Train, export, measure and compress one candidate; its record (also ``result.json``)."""
-    from ._io import write_json_atomic
-
     directory = Path(directory)
     done = directory / "result.json"
     if done.is_file():

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Callable
 from hwnas import ConfigError
 from hwnas._errors import require
 
+from ._io import write_json_atomic
+
 if TYPE_CHECKING:
     import torch
 
@@ -52,7 +54,5 @@ def tune_hyperparameters(build_model: Callable[[], "torch.nn.Module"], dataset, 
            "trials": [{"lr": t.params["lr"], "weight_decay": t.params["weight_decay"], "val_accuracy": t.value}
                       for t in study.trials]}
     if record is not None:
-        from ._io import write_json_atomic
-
-        write_json_atomic(record, out)
+            write_json_atomic(record, out)
     return out

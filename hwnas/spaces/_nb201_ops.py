@@ -40,6 +40,10 @@ class ReLUConvBN(nn.Sequential):
             nn.BatchNorm2d(c_out),
         )
 
+    def without_relu(self) -> nn.Sequential:
+        """Its convolution and BN alone: what runs when another edge already computed the ReLU."""
+        return nn.Sequential(self[1], self[2])
+
 
 class Pooling(nn.Module):
     """``avg_pool_3x3``: 3x3 average pooling, stride 1, padding 1, padding not counted."""

@@ -4,6 +4,13 @@ A network runs as: the stem; per cell, each convolution or pooling edge and then
 elementwise work; the two residual reduction blocks; the head. ReLU-Conv-BN is one unit: ONNX
 Runtime folds the BN into the conv and keeps the ReLU beside it.
 
+ONNX Runtime's common-subexpression elimination merges identical parameter-free ops on the same
+tensor, so a cell runs one ReLU, one 3x3 average pooling and one ``x * 0`` per source node, however
+many edges leave it with that op. The units follow: the first ``nor_conv`` edge of a source holds
+the ReLU and the others are ``extra="shared_relu"`` (conv and BN only); an ``avg_pool_3x3`` edge
+whose source is already pooled, or a ``none`` edge whose source is already zeroed, adds no work but
+its add.
+
 The elementwise work of a node is one ``nb201_node`` unit (``extra="inputs=k,zeros=z"``): the adds
 of its k terms and the ``x * 0`` of its z ``none`` edges (a real Mul, which ONNX Runtime cannot
 fold since x may hold NaN). ``skip_connect`` is the identity: it costs only its share of the
@@ -23,12 +30,13 @@ from .._unit import Unit, register_unit_op
 if TYPE_CHECKING:
     from torch import nn
 
-__all__ = ["STEM", "NOR_CONV", "AVG_POOL", "NODE", "RESBLOCK", "HEAD", "UNIT_OPS", "node_extra", "parse_node_extra"]
+__all__ = ["STEM", "NOR_CONV", "AVG_POOL", "NODE", "RESBLOCK", "HEAD", "UNIT_OPS", "SHARED_RELU", "node_extra", "parse_node_extra"]
 
 STEM = "nb201_stem"
 NOR_CONV = "nb201_nor_conv"
 AVG_POOL = "nb201_avg_pool"
 NODE = "nb201_node"
+SHARED_RELU = "shared_relu"  # extra of a nor_conv whose ReLU another edge of the same source runs
 RESBLOCK = "nb201_resblock"
 HEAD = "nb201_head"
 UNIT_OPS = (STEM, NOR_CONV, AVG_POOL, NODE, RESBLOCK, HEAD)
@@ -65,7 +73,8 @@ def _stem(unit: Unit) -> "nn.Module":
 def _nor_conv(unit: Unit) -> "nn.Module":
     from ._nb201_ops import ReLUConvBN
 
-    return ReLUConvBN(unit.in_channels, unit.out_channels, unit.kernel, unit.stride)
+    module = ReLUConvBN(unit.in_channels, unit.out_channels, unit.kernel, unit.stride)
+    return module.without_relu() if unit.extra == SHARED_RELU else module
 
 
 @register_unit_op(AVG_POOL)

@@ -123,10 +123,10 @@ DEFAULT_MBCONV_CONFIG = MBConvConfig(
     stem_stride=1,
     stages=(
         MBConvStage(depths=(1,), widths=(8, 16, 24), stride=1),
-        MBConvStage(depths=(1, 2, 3), widths=(16, 24, 32, 48), stride=2),
+        MBConvStage(depths=(1, 2, 3, 4), widths=(16, 24, 32, 48), stride=2),
         MBConvStage(depths=(1, 2, 3, 4), widths=(24, 32, 48, 64, 96), stride=2),
-        MBConvStage(depths=(1, 2, 3, 4), widths=(48, 64, 96, 128, 160), stride=1),
-        MBConvStage(depths=(1, 2, 3, 4), widths=(96, 128, 192, 256, 320), stride=2),
+        MBConvStage(depths=(1, 2, 3, 4), widths=(48, 64, 96, 128, 192), stride=1),
+        MBConvStage(depths=(1, 2, 3, 4), widths=(96, 128, 192, 256, 384), stride=2),
     ),
     kernels=(3, 5, 7),
     expansions=(1, 3, 4, 6),
@@ -317,34 +317,35 @@ class MBConvSpace(SearchSpace):
         return np.concatenate([onehot, numeric], axis=1)
 
     def _numeric_features(self, genes: np.ndarray) -> np.ndarray:
-        cfg = self.cfg
-        kernels, expansions = np.asarray(cfg.kernels), np.asarray(cfg.expansions)
-        res = np.asarray(cfg.resolutions)[genes[:, 0]]
-        cols = [res]
-        res = -(-res // cfg.stem_stride)
-        macs = res * res * 9 * self.default_input_shape[0] * cfg.stem_width
-        c_in, depth_total = np.full(len(genes), cfg.stem_width), 0
-        for stage, dg, wg, slots in zip(cfg.stages, self._depth_gene, self._width_gene, self._block_genes):
-            depth, width = np.asarray(stage.depths)[genes[:, dg]], np.asarray(stage.widths)[genes[:, wg]]
-            cols += [depth, width]
-            depth_total = depth_total + depth
+        cfg, tables = self.cfg, self._tables()
+        out = np.empty((len(genes), len(self.encoding_names) - sum(self.cardinalities)), dtype=np.float32)
+        out[:, 0] = tables["resolution"][genes[:, 0]]
+        macs = tables["fixed"][genes[:, 0]].astype(np.float64)
+        col, depth_total, prev_width = 1, 0, None
+        for s, (stage, dg, wg, slots) in enumerate(zip(cfg.stages, self._depth_gene, self._width_gene, self._block_genes)):
+            d, w = genes[:, dg], genes[:, wg]
+            out[:, col], out[:, col + 1] = np.asarray(stage.depths)[d], np.asarray(stage.widths)[w]
+            depth_total = depth_total + out[:, col]
+            col += 2
             for j, (kg, eg) in enumerate(slots):
-                active = j < depth
-                k, e = kernels[genes[:, kg]] * active, expansions[genes[:, eg]] * active
-                stride = stage.stride if j == 0 else 1
-                cin = c_in if j == 0 else width
-                r_out = -(-res // stride)
-                hidden = cin * e
-                block = np.where(e > 1, res * res * cin * hidden, 0) + r_out * r_out * (k * k * hidden + hidden * width)
-                cols += [k, e, block / 1e6]
-                macs = macs + block
-                res = r_out
-            c_in = width
-        if cfg.head_width:
-            macs = macs + res * res * c_in * cfg.head_width
-        macs = macs + (cfg.head_width or c_in) * self.default_num_classes
-        cols += [depth_total, macs / 1e6]
-        return np.stack([np.broadcast_to(c, (len(genes),)) for c in cols], axis=1).astype(np.float32)
+                active = tables["active"][s][j][d]
+                out[:, col] = tables["kernel"][genes[:, kg]] * active
+                out[:, col + 1] = tables["expansion"][genes[:, eg]] * active
+                first = (genes[:, 0], prev_width) if j == 0 and prev_width is not None else (genes[:, 0],)
+                block = tables["block"][s][j][(*first, w, genes[:, kg], genes[:, eg])] * active
+                out[:, col + 2] = block / 1e6
+                macs += block
+                col += 3
+            prev_width = w
+        macs += tables["head"][genes[:, 0], prev_width]
+        out[:, col], out[:, col + 1] = depth_total, macs / 1e6
+        return out
+
+    def _tables(self) -> dict:
+        """Look-up tables of the numeric features, indexed by genes (built once per space)."""
+        if getattr(self, "_tables_cache", None) is None:
+            self._tables_cache = _feature_tables(self.cfg, self.default_input_shape[0], self.default_num_classes)
+        return self._tables_cache
 
     @property
     def encoding_names(self) -> list[str]:
@@ -395,6 +396,41 @@ class MBConvSpace(SearchSpace):
                                   math.log2(unit.out_channels), math.log2(unit.resolution),
                                   math.log10(1 + sum(unit_cost(u)[0] for u in units))], dtype=np.float32)
         return np.concatenate([kinds, k_hot, e_hot, numeric])
+
+
+def _feature_tables(cfg: MBConvConfig, channels: int, num_classes: int) -> dict:
+    """Per block slot, multiply-adds over (resolution, [previous width,] width, kernel, expansion)
+    option indices; the stem + head + classifier cost over (resolution[, last width])."""
+    r = -(-np.asarray(cfg.resolutions) // cfg.stem_stride)  # resolution after the stem, per option
+    kernels, expansions = np.asarray(cfg.kernels), np.asarray(cfg.expansions)
+    tables: dict = {"resolution": np.asarray(cfg.resolutions, dtype=np.float32),
+                    "kernel": kernels.astype(np.float32), "expansion": expansions.astype(np.float32),
+                    "fixed": r * r * 9 * channels * cfg.stem_width, "active": [], "block": []}
+    prev = np.asarray([cfg.stem_width])
+    for first_stage, stage in zip([True] + [False] * len(cfg.stages), cfg.stages):
+        widths = np.asarray(stage.widths)
+        tables["active"].append([np.asarray([j < d for d in stage.depths], dtype=np.float32)
+                                 for j in range(max(stage.depths))])
+        slots = []
+        for j in range(max(stage.depths)):
+            r_in = r if j == 0 else -(-r // stage.stride)
+            if j == 0:  # input width: the previous stage's (an axis), or the stem's (a constant)
+                res, c, w, k, e = np.meshgrid(r_in, prev, widths, kernels, expansions, indexing="ij", sparse=True)
+            else:
+                res, w, k, e = np.meshgrid(r_in, widths, kernels, expansions, indexing="ij", sparse=True)
+                c = w
+            stride = stage.stride if j == 0 else 1
+            r_out = -(-res // stride)
+            hidden = c * e
+            macs = np.where(e > 1, res * res * c * hidden, 0) + r_out * r_out * (k * k * hidden + hidden * w)
+            macs = np.broadcast_to(macs, np.broadcast_shapes(*(a.shape for a in (res, c, w, k, e))))
+            slots.append((macs[:, 0] if j == 0 and first_stage else macs).astype(np.float64))
+        r = -(-r // stage.stride)
+        tables["block"].append(slots)
+        prev = widths
+    head = r[:, None] * r[:, None] * prev[None, :] * cfg.head_width
+    tables["head"] = head + (cfg.head_width or prev[None, :]) * num_classes
+    return tables
 
 
 def _check_shape(input_shape: tuple[int, ...], space: str) -> tuple[int, int]:

@@ -11,7 +11,7 @@ from .._errors import ArchitectureError, ConfigError
 from .._space import Choice, Graph, SearchSpace, register_space
 from .._unit import Unit
 from ._nb201_order import official_genes, official_index
-from ._nb201_units import AVG_POOL, HEAD, NODE, NOR_CONV, RESBLOCK, STEM, node_extra
+from ._nb201_units import AVG_POOL, HEAD, NODE, NOR_CONV, RESBLOCK, SHARED_RELU, STEM, node_extra
 
 if TYPE_CHECKING:
     import torch
@@ -181,17 +181,28 @@ def _check_shape(shape: tuple[int, ...]) -> tuple[int, int]:
 
 def _cell_units(genes: tuple[int, ...], channels: int, res: int) -> list[tuple[int, Unit]]:
     """(edge, unit) of one cell in execution order: a node's conv and pool edges, then its
-    elementwise work (zeros and adds), which belongs to its last edge. A node fed by one
-    ``skip_connect`` runs nothing."""
+    elementwise work (zeros and adds), which belongs to its last edge.
+
+    Identical parameter-free ops on one source run once (ONNX Runtime merges them): one ReLU,
+    one pooling and one ``x * 0`` per source node. A node fed by one ``skip_connect`` runs nothing.
+    """
     out: list[tuple[int, Unit]] = []
+    relu, pooled, zeroed = set(), set(), set()
     for node in (1, 2, 3):
         edges = [k for k, (dst, _) in enumerate(NB201_EDGES) if dst == node]
+        zeros = 0
         for k in edges:
-            if genes[k] in (_CONV1, _CONV3):
-                out.append((k, Unit(NOR_CONV, channels, channels, res, kernel=3 if genes[k] == _CONV3 else 1)))
-            elif genes[k] == _POOL:
+            src, gene = NB201_EDGES[k][1], genes[k]
+            if gene in (_CONV1, _CONV3):
+                extra = SHARED_RELU if src in relu else ""
+                out.append((k, Unit(NOR_CONV, channels, channels, res, kernel=3 if gene == _CONV3 else 1, extra=extra)))
+                relu.add(src)
+            elif gene == _POOL and src not in pooled:
                 out.append((k, Unit(AVG_POOL, channels, channels, res, kernel=3)))
-        zeros = sum(genes[k] == _NONE for k in edges)
+                pooled.add(src)
+            elif gene == _NONE and src not in zeroed:
+                zeros += 1
+                zeroed.add(src)
         if len(edges) > 1 or zeros:
             out.append((edges[-1], Unit(NODE, channels, channels, res, extra=node_extra(len(edges), zeros))))
     return out

@@ -1,0 +1,129 @@
+"""`fewshot`: adapt to a new device from K = 5..20 measured networks.
+
+Prior knowledge (``PriorColumns``): other devices' log-latencies from a pool table, the device's
+own lookup-table sum when it has a profile, and log multiply-adds / parameters / memory traffic.
+The K shots choose and scale those columns through a BIC-weighted model average
+(``fit_log_combination``). With many shots (``booster_min_shots``, e.g. the classic 900-sample
+setting) an XGBoost model on the columns and the encoding learns the remaining residual.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from hwnas import Architecture, DataError
+from hwnas.datasets import LatencyTable, load_latency_table
+
+from ._base import register_predictor
+from ._lat_base import LatencyPredictor, _write_csv_atomic, log_ms
+from ._lat_combine import LogCombination, fit_log_combination
+from ._lat_prior import PriorColumns, fit_fill_model
+
+__all__ = ["FewShotLatency"]
+
+
+@register_predictor
+class FewShotLatency(LatencyPredictor):
+    """Few-shot latency transfer from a pool of prior devices (see the module docstring).
+
+    Parameters: ``pool`` (a ``LatencyTable`` or CSV path; optional), ``exclude`` (pool devices
+    never to use, e.g. the device itself), ``temperature`` of the model average, ``pairs`` (also
+    two-column models), ``booster_min_shots``, ``seed``. A shared ``prior`` (``PriorColumns``) may be
+    passed instead of ``pool`` to reuse its cache across many fits (benchmarks).
+    """
+
+    name = "fewshot"
+
+    def __init__(self, space, profile: Any = None, pool: Any = None, exclude: Sequence[str] = (),
+                 temperature: float = 3.0, pairs: bool = True, booster_min_shots: int = 50, seed: int = 0,
+                 prior: PriorColumns | None = None) -> None:
+        self._pool = pool if isinstance(pool, LatencyTable) else None
+        self._prior = prior
+        if isinstance(pool, LatencyTable):
+            pool = None if pool.path is None else str(pool.path)
+        super().__init__(space, profile=profile, pool=None if pool is None else str(pool), exclude=list(exclude),
+                         temperature=float(temperature), pairs=bool(pairs),
+                         booster_min_shots=int(booster_min_shots), seed=int(seed))
+
+    def _prior_columns(self) -> PriorColumns:
+        if self._prior is None:
+            pool = self._pool
+            if pool is None and self.params.get("pool"):
+                pool = load_latency_table(self.params["pool"], self.space)
+            self._prior = PriorColumns(self.features(), pool, seed=self.params["seed"])
+        return self._prior
+
+    def _fit(self, archs: list[Architecture], y: np.ndarray, **_: Any) -> None:
+        if self._prior is None:
+            self._take_profile()
+        else:  # a shared prior carries the features (and lookup table) it was built with
+            f = self._prior.features
+            self.lut_, self.input_shape_, self.ops_, self._features = f.lut, f.input_shape, f.ops, f
+            self.profile_hash_ = getattr(self, "profile_hash_", None)
+        prior = self._prior_columns()
+        excluded = set(self.params["exclude"])
+        self.columns_ = [c for c in prior.columns if c not in excluded]
+        if not self.columns_:
+            raise DataError("fewshot: no prior columns left (pool empty or every device excluded)")
+        genes = self.space.genes_array(archs)
+        ylog = log_ms(y)
+        Z = prior.matrix(genes, self.columns_)
+        comb = fit_log_combination(Z, ylog, self.params["temperature"], self.params["pairs"])
+        self.booster_ = None
+        if len(archs) >= self.params["booster_min_shots"]:
+            X = np.column_stack([Z, self.space.encode_genes(genes)])
+            self.booster_ = fit_fill_model(X, ylog - comb.predict(Z), self.params["seed"], n_estimators=200)
+        else:  # keep only the columns the average uses: prediction then reads nothing else
+            used = comb.used_columns
+            comb = comb.remap({c: i for i, c in enumerate(used)})
+            self.columns_ = [self.columns_[c] for c in used]
+        self.combination_ = comb
+        self.pool_hash_ = prior.pool.hash if prior.pool is not None else None
+
+    def _predict_genes(self, genes: np.ndarray) -> np.ndarray:
+        Z = self._prior_columns().matrix(genes, self.columns_)
+        out = self.combination_.predict(Z)
+        if self.booster_ is not None:
+            out = out + self.booster_.predict(np.column_stack([Z, self.space.encode_genes(genes)]))
+        return np.exp(out)
+
+    def fitted_on(self) -> str | None:
+        parts = [h for h in (getattr(self, "profile_hash_", None), getattr(self, "pool_hash_", None)) if h]
+        return "+".join(parts) or None
+
+    # ------------------------------------------------------------------ persistence
+    def _save_state(self, directory: Path) -> dict:
+        state = self._save_lut(directory)
+        prior = self._prior_columns()
+        devices = [c for c in self.columns_ if prior.pool is not None and c in prior.pool.devices]
+        if devices:  # a self-contained copy of the pool columns used, and their fill models
+            _write_csv_atomic(prior.pool.without([d for d in prior.pool.devices if d not in devices]).to_frame(),
+                              directory / "pool.csv")
+            for i, d in enumerate(devices):
+                prior.fill_model(d).save_model(str(directory / f"fill_{i}.ubj"))
+        if self.booster_ is not None:
+            self.booster_.save_model(str(directory / "booster.ubj"))
+        return dict(state, columns=self.columns_, pool_devices=devices, pool_hash=self.pool_hash_,
+                    combination=self.combination_.to_dict(), booster=self.booster_ is not None)
+
+    def _load_state(self, directory: Path, state: dict) -> None:
+        import xgboost as xgb
+
+        self._load_lut(directory, state)
+        self.columns_ = list(state["columns"])
+        self.pool_hash_ = state.get("pool_hash")
+        self.combination_ = LogCombination.from_dict(state["combination"])
+        pool = load_latency_table(directory / "pool.csv", self.space) if state.get("pool_devices") else None
+        self._pool, self._prior = pool, None
+        prior = self._prior_columns()
+        for i, d in enumerate(state.get("pool_devices", [])):
+            model = xgb.XGBRegressor()
+            model.load_model(str(directory / f"fill_{i}.ubj"))
+            prior.fill_models[d] = model
+        self.booster_ = None
+        if state.get("booster"):
+            self.booster_ = xgb.XGBRegressor()
+            self.booster_.load_model(str(directory / "booster.ubj"))

@@ -1,0 +1,99 @@
+"""`PriorColumns`: what is known about every architecture before a new device is measured.
+
+The columns are log-latencies on prior devices (a pool ``LatencyTable``), the log of the device's
+own lookup-table sum (when a profile exists) and log multiply-adds, parameters and memory traffic.
+Pool cells that were not measured (an architecture outside the pool, or a blank) are filled by a
+per-device XGBoost model on the space encoding, fitted lazily the first time a device needs it.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from hwnas import DataError
+from hwnas.datasets import LatencyTable
+
+from ._lat_features import LatencyFeatures
+
+__all__ = ["PriorColumns", "fit_fill_model", "COST_COLUMNS"]
+
+COST_COLUMNS = ("log_macs", "log_params", "log_memory")
+
+
+def fit_fill_model(X: np.ndarray, y: np.ndarray, seed: int, n_estimators: int = 300):
+    """An XGBoost regressor (hist, 2 threads, seeded) of ``y`` on ``X``."""
+    import xgboost as xgb
+
+    return xgb.XGBRegressor(n_estimators=n_estimators, max_depth=6, learning_rate=0.1, subsample=0.9,
+                            colsample_bytree=0.8, tree_method="hist", n_jobs=2,
+                            random_state=seed).fit(X, y)
+
+
+class PriorColumns:
+    """``matrix(genes, columns)``: the log prior columns of architectures (cached per row)."""
+
+    def __init__(self, features: LatencyFeatures, pool: LatencyTable | None = None, seed: int = 0,
+                 use_costs: bool = True) -> None:
+        if pool is not None and pool.space.name != features.space.name:
+            raise DataError(f"pool table {pool.path} holds {pool.space.name!r} architectures, not {features.space.name!r}")
+        self.features = features
+        self.space = features.space
+        self.pool = pool
+        self.seed = seed
+        self.use_costs = use_costs
+        self.fill_models: dict[str, object] = {}
+
+    @property
+    def columns(self) -> list[str]:
+        cols = list(self.pool.devices) if self.pool is not None else []
+        if self.features.lut is not None:
+            cols.append("log_lut_sum")
+        return cols + (list(COST_COLUMNS) if self.use_costs else [])
+
+    def matrix(self, genes: np.ndarray, columns: Sequence[str] | None = None) -> np.ndarray:
+        """``(N, len(columns))`` log values of the chosen columns (default: all)."""
+        genes = np.asarray(genes, dtype=np.int64)
+        columns = list(self.columns if columns is None else columns)
+        out = np.empty((len(genes), len(columns)))
+        need_features = any(c in COST_COLUMNS or c == "log_lut_sum" for c in columns)
+        feats = self.features.compute(genes) if need_features else None
+        names = self.features.names
+        rows = self._pool_rows(genes) if self.pool is not None else None
+        for j, col in enumerate(columns):
+            if col == "log_lut_sum":
+                out[:, j] = np.log(feats[:, names.index("lut_sum")])
+            elif col in COST_COLUMNS:
+                out[:, j] = np.log1p(feats[:, names.index(col[4:])])
+            else:
+                out[:, j] = self._pool_column(genes, rows, col)
+        return out
+
+    def _pool_rows(self, genes: np.ndarray) -> np.ndarray:
+        archs = [self.space.make(g) for g in genes.tolist()]
+        return self.pool.row_indices(archs)
+
+    def _pool_column(self, genes: np.ndarray, rows: np.ndarray, device: str) -> np.ndarray:
+        j = self.pool.device_index(device)
+        values = np.full(len(genes), np.nan)
+        known = rows >= 0
+        values[known] = self.pool.values[rows[known], j]
+        missing = ~np.isfinite(values)
+        out = np.log(np.where(missing, 1.0, values))
+        if missing.any():
+            out[missing] = self.fill_model(device).predict(self._fill_inputs(genes[missing]))
+        return out
+
+    def _fill_inputs(self, genes: np.ndarray) -> np.ndarray:
+        return self.space.encode_genes(genes)
+
+    def fill_model(self, device: str):
+        """The model filling ``device``'s unmeasured architectures (fitted on first use)."""
+        if device not in self.fill_models:
+            archs, ms = self.pool.column(device)
+            if len(archs) < 2:
+                raise DataError(f"pool table {self.pool.path}: device {device!r} has fewer than 2 measurements")
+            X = self._fill_inputs(self.space.genes_array(archs))
+            self.fill_models[device] = fit_fill_model(X, np.log(ms), self.seed)
+        return self.fill_models[device]

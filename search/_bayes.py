@@ -1,0 +1,137 @@
+"""``bayes``: Bayesian optimisation with a bootstrap ensemble of boosted trees as the surrogate."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hwnas import SearchSpace
+
+from ._genes import genes_keys, mutate_genes, random_genes
+from ._strategy import Strategy, constrained_order, register_strategy
+
+__all__ = ["BayesianOptimization", "TreeEnsemble", "expected_improvement"]
+
+
+def expected_improvement(mean: np.ndarray, std: np.ndarray, best: float) -> np.ndarray:
+    """EI of a minimised objective under a Gaussian belief (mean, std) over ``best``."""
+    from scipy.special import ndtr
+
+    std = np.maximum(std, 1e-9)
+    z = (best - mean) / std
+    return (best - mean) * ndtr(z) + std * np.exp(-0.5 * z * z) / np.sqrt(2 * np.pi)
+
+
+def gene_features(space: SearchSpace, genes: np.ndarray) -> np.ndarray:
+    """The accuracy predictors' architecture features when that part is installed (they see a
+    cell's paths, not only its genes); the space's one-hot encoding otherwise."""
+    try:
+        from hwnas.predictors import accuracy_features
+    except ImportError:
+        return space.encode_genes(genes)
+    return accuracy_features(space, genes)
+
+
+class TreeEnsemble:
+    """``members`` XGBoost regressors, each fitted on a bootstrap resample: the mean is the
+    prediction and the spread between members the uncertainty (cheap, and good enough to rank
+    candidates by expected improvement)."""
+
+    def __init__(self, members: int = 5, n_estimators: int = 150, max_depth: int = 4, seed: int = 0) -> None:
+        self.members, self.n_estimators, self.max_depth, self.seed = members, n_estimators, max_depth, seed
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> "TreeEnsemble":
+        import xgboost as xgb
+
+        rng = np.random.default_rng(self.seed)
+        self.models_ = []
+        for k in range(self.members):
+            rows = rng.integers(len(y), size=len(y))
+            model = xgb.XGBRegressor(n_estimators=self.n_estimators, max_depth=self.max_depth, learning_rate=0.1,
+                                     subsample=0.9, n_jobs=1, random_state=self.seed * 100 + k)
+            self.models_.append(model.fit(X[rows], y[rows]))
+        return self
+
+    def predict_with_std(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        preds = np.stack([m.predict(X) for m in self.models_]).astype(np.float64)
+        return preds.mean(axis=0), preds.std(axis=0)
+
+
+@register_strategy
+class BayesianOptimization(Strategy):
+    """Fits ``TreeEnsemble`` on everything told so far and asks the untried candidates with the
+    highest acquisition (``ei``: expected improvement over the best feasible score; ``ucb``:
+    ``-(mean - kappa * std)``). Candidates are the whole space when it has at most ``pool``
+    architectures, else ``pool`` genomes, half uniform and half mutations of the ``elite`` best
+    told ones; ``screen`` removes those known to be infeasible. The first ``n_init`` asks are
+    random. Infeasible told genomes are modelled as worse than every feasible one.
+    """
+
+    name = "bayes"
+    DEFAULTS = {"n_init": 10, "pool": 20000, "elite": 10, "acquisition": "ei", "kappa": 2.0,
+                "members": 5, "n_estimators": 150, "max_depth": 4}
+
+    def __init__(self, space, seed: int = 0, **params) -> None:
+        super().__init__(space, seed, **params)
+        if self.params["acquisition"] not in ("ei", "ucb"):
+            from hwnas import ConfigError
+
+            raise ConfigError(f"bayes: acquisition must be 'ei' or 'ucb', got {self.params['acquisition']!r}")
+        self.told_genes = np.zeros((0, len(self.space.cardinalities)), dtype=np.int64)
+        self.told_score = np.zeros(0)
+        self.told_violation = np.zeros(0)
+        self._all: np.ndarray | None = None
+
+    def tell(self, genes: np.ndarray, F: np.ndarray, violation: np.ndarray) -> None:
+        self.told_genes = np.concatenate([self.told_genes, genes])
+        self.told_score = np.concatenate([self.told_score, self.scalar(F)])
+        self.told_violation = np.concatenate([self.told_violation, violation])
+
+    def ask(self, n: int) -> np.ndarray:
+        if len(self.told_genes) < self.params["n_init"]:
+            return self.screened(lambda k: random_genes(self.space, k, self.rng), n)
+        pool = self._candidates()
+        if len(pool) == 0:
+            return self.screened(lambda k: random_genes(self.space, k, self.rng), n)
+        y = self._targets()
+        model = TreeEnsemble(self.params["members"], self.params["n_estimators"], self.params["max_depth"],
+                             seed=int(self.rng.integers(2**31)))
+        model.fit(gene_features(self.space, self.told_genes), y)
+        mean, std = model.predict_with_std(gene_features(self.space, pool))
+        if self.params["acquisition"] == "ei":
+            score = expected_improvement(mean, std, float(y.min()))
+        else:
+            score = -(mean - self.params["kappa"] * std)
+        best = np.argsort(-score, kind="stable")[:n]
+        out = pool[best]
+        if len(out) < n:
+            out = np.concatenate([out, random_genes(self.space, n - len(out), self.rng)])
+        return out
+
+    def _targets(self) -> np.ndarray:
+        y = self.told_score.copy()
+        bad = self.told_violation > 0
+        if bad.any():
+            ok = y[~bad]
+            worst, spread = (ok.max(), ok.std() or 1.0) if ok.size else (0.0, 1.0)
+            y[bad] = worst + spread * (1.0 + self.told_violation[bad])
+        return y
+
+    def _candidates(self) -> np.ndarray:
+        if self.space.size <= self.params["pool"] and self.space.is_finite_enumerable:
+            if self._all is None:
+                self._all = self.space.genes_array(list(self.space.enumerate()))
+            pool = self._all
+        else:
+            half = self.params["pool"] // 2
+            order = constrained_order(self.told_score, self.told_violation)[: self.params["elite"]]
+            parents = self.told_genes[order[self.rng.integers(len(order), size=half)]]
+            pool = np.concatenate([random_genes(self.space, half, self.rng),
+                                   mutate_genes(self.space, parents, self.rng)])
+            pool = np.unique(pool, axis=0)
+        told = set(genes_keys(self.told_genes))
+        pool = pool[[k not in told for k in genes_keys(pool)]]
+        if self.screen is not None and len(pool):
+            ok = np.asarray(self.screen(pool)) <= 0
+            if ok.any():
+                pool = pool[ok]
+        return pool

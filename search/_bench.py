@@ -1,0 +1,190 @@
+"""`bench_search`: a constrained search with counted true queries, scored on measurement tables."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from hwnas import ConfigError, SearchSpace, get_space
+
+from ._genes import genes_keys
+from ._latency_shots import FewShotLatency, shot_design
+from ._oracle import QueryBudget
+from ._pareto import hypervolume_2d, pareto_mask
+from ._strategy import create_strategy, list_strategies
+
+__all__ = ["bench_search", "BENCH_STRATEGY_PARAMS"]
+
+# Hyper-parameters sized for ~100 true queries (a population of 100 would never leave its
+# random start): small populations, a policy that learns from batches of 10.
+BENCH_STRATEGY_PARAMS: dict[str, dict] = {
+    "evolution": {"population": 20, "sample_size": 5},
+    "nsga2": {"population": 20},
+    "rl": {"learning_rate": 0.3},
+    "bayes": {"n_init": 10},
+}
+_BATCH = 10
+_SCREEN_Z = 0.5   # search within mean + 0.5 std of the budget: near-budget networks stay candidates
+_ACCEPT_Z = 2.0   # an unverified pick must be within budget at mean + 2 std
+
+
+@dataclass
+class _Tables:
+    space: SearchSpace
+    genes: np.ndarray          # the universe: architectures with a true accuracy and latency
+    accuracy: np.ndarray
+    latency: np.ndarray
+    budget: float
+    pool: object | None
+
+    def rows_of(self, genes: np.ndarray) -> np.ndarray:
+        if not hasattr(self, "_index"):
+            self._index = {k: i for i, k in enumerate(genes_keys(self.genes))}
+        return np.array([self._index.get(k, -1) for k in genes_keys(genes)], dtype=np.int64)
+
+
+def _load(space: SearchSpace, accuracy_table, accuracy_column, latency_table, device, quantile, pool) -> _Tables:
+    from hwnas.datasets import load_accuracy_table, load_latency_table
+
+    acc = load_accuracy_table(accuracy_table, space, [accuracy_column])
+    lat = load_latency_table(latency_table, space)
+    lat_archs, lat_ms = lat.column(device)
+    budget = float(np.quantile(lat_ms, quantile))
+    acc_by_arch = dict(zip((space.parse(s) for s in acc["arch"]), acc[accuracy_column].to_numpy(float)))
+    keep = [i for i, a in enumerate(lat_archs) if a in acc_by_arch]
+    if not keep:
+        raise ConfigError(f"no architecture has both an accuracy in {accuracy_table} and a latency on {device!r}")
+    archs = [lat_archs[i] for i in keep]
+    pool_table = None
+    if pool is not None:
+        pool_table = load_latency_table(pool, space).without([device])  # never the target's own column
+    return _Tables(space, space.genes_array(archs), np.array([acc_by_arch[a] for a in archs]),
+                   lat_ms[keep], budget, pool_table)
+
+
+def _search_one(t: _Tables, strategy: str, seed: int, n_acc: int, n_lat: int) -> dict:
+    start = time.time()
+    rng = np.random.default_rng(seed)
+    acc_q, lat_q = QueryBudget("accuracy", t.accuracy, n_acc), QueryBudget("latency", t.latency, n_lat)
+    model = FewShotLatency(t.space, t.genes, t.pool, seed)
+    n_verify = n_lat // 2 if n_lat >= 4 else 0  # keep half the shots to verify the final picks
+    lat_q.query(shot_design(model.prior(), n_lat - n_verify, rng))
+    _refit(model, lat_q)
+
+    strat = create_strategy(strategy, t.space, seed, **BENCH_STRATEGY_PARAMS.get(strategy, {}))
+
+    def violation(genes: np.ndarray) -> np.ndarray:
+        rows = t.rows_of(genes)
+        ms = model.mean_[rows] + _SCREEN_Z * model.std_[rows]
+        return np.where(rows >= 0, np.maximum(ms - t.budget, 0) / t.budget, 1e6)
+
+    strat.screen = violation
+    stale = 0
+    while acc_q.remaining > 0 and stale < 50:
+        genes = strat.ask(min(_BATCH, acc_q.remaining))
+        rows = t.rows_of(genes)
+        inside = rows >= 0
+        before = acc_q.used
+        acc = np.zeros(len(rows))
+        acc[inside] = acc_q.query(np.unique(rows[inside]))[np.searchsorted(np.unique(rows[inside]), rows[inside])]
+        strat.tell(genes, -acc[:, None], violation(genes))
+        stale = 0 if acc_q.used > before else stale + 1
+    pick, verified = _pick(t, model, acc_q, lat_q)
+    out = {"seed": seed, "arch": t.space.format(t.space.make(t.genes[pick])),
+           "true_accuracy": float(t.accuracy[pick]), "true_latency_ms": float(t.latency[pick]),
+           "within_budget": bool(t.latency[pick] <= t.budget), "latency_verified": verified,
+           "accuracy_queries": acc_q.used, "latency_shots": lat_q.used}
+    if strategy in ("nsga2", "bayes"):
+        out["hypervolume_ratio"] = _hv_ratio(t, model, acc_q, lat_q)
+    out["wall_s"] = round(time.time() - start, 3)
+    return out
+
+
+def _refit(model: FewShotLatency, lat_q: QueryBudget) -> None:
+    rows = np.fromiter(lat_q.known, dtype=np.int64)
+    model.fit(rows, np.array([lat_q.known[r] for r in rows]))
+
+
+def _pick(t: _Tables, model: FewShotLatency, acc_q: QueryBudget, lat_q: QueryBudget) -> tuple[int, bool]:
+    """The most accurate queried architecture whose latency is verified within budget; shots are
+    spent on the most accurate candidates that are not clearly over budget. Without shots left,
+    the most accurate one within budget at a conservative margin."""
+    rows = np.fromiter(acc_q.known, dtype=np.int64)
+    rows = rows[np.argsort(-np.array([acc_q.known[r] for r in rows]), kind="stable")]
+    for r in rows:
+        if r in lat_q.known:
+            if lat_q.known[r] <= t.budget:
+                return int(r), True
+            continue
+        if model.mean_[r] - _ACCEPT_Z * model.std_[r] > t.budget:
+            continue  # clearly too slow: not worth a shot
+        if lat_q.remaining > 0:
+            lat_q.query([r])
+            _refit(model, lat_q)
+            if lat_q.known[r] <= t.budget:
+                return int(r), True
+        elif model.mean_[r] + _ACCEPT_Z * model.std_[r] <= t.budget:
+            return int(r), False
+    return int(rows[np.argmin(model.mean_[rows])]), False
+
+
+def _hv_ratio(t: _Tables, model: FewShotLatency, acc_q: QueryBudget, lat_q: QueryBudget) -> float:
+    """Hypervolume (accuracy up, latency down, latency within the budget) of the front the search
+    returns, scored with true values, over that of the true front of all tabled architectures."""
+    rows = np.fromiter(acc_q.known, dtype=np.int64)
+    believed = np.array([lat_q.known.get(r, model.mean_[r]) for r in rows])
+    mine = rows[believed <= t.budget]
+    if mine.size == 0:
+        return 0.0
+    mine = mine[pareto_mask(np.column_stack([-t.accuracy[mine], believed[believed <= t.budget]]))]
+    ref = (-float(t.accuracy.min()), t.budget)
+    truth = np.column_stack([-t.accuracy, t.latency])
+    found = hypervolume_2d(truth[mine], ref)
+    best = hypervolume_2d(truth[t.latency <= t.budget], ref)
+    return float(found / best) if best > 0 else 0.0
+
+
+def bench_search(space: str, accuracy_table: str | os.PathLike, accuracy_column: str,
+                 latency_table: str | os.PathLike, device: str, budget_quantile: float,
+                 pool: str | os.PathLike | None = None, accuracy_queries: int = 100, latency_shots: int = 10,
+                 strategy: str = "bayes", seeds: int = 3, json_out: str | os.PathLike | None = None) -> dict:
+    """Search ``space`` under a latency budget on ``device`` with counted true queries.
+
+    The budget is the ``budget_quantile`` of ``device``'s column of ``latency_table``. Per seed
+    the search reads the true accuracy (``accuracy_column`` of ``accuracy_table``) of at most
+    ``accuracy_queries`` architectures and the true latency on ``device`` of at most
+    ``latency_shots``; everything else comes from surrogates (a few-shot latency predictor using
+    the columns of ``pool`` as prior devices, the strategy's own accuracy model). It returns one
+    architecture, scored here with the tables: true accuracy and latency, within budget or not,
+    and regret (the best true accuracy within budget minus its accuracy).
+    """
+    if strategy not in list_strategies():
+        raise ConfigError(f"unknown strategy {strategy!r}; known: {', '.join(list_strategies())}")
+    if not 0 < budget_quantile <= 1:
+        raise ConfigError(f"--budget-quantile must be in (0, 1], got {budget_quantile}")
+    if accuracy_queries < 1 or latency_shots < 1 or seeds < 1:
+        raise ConfigError("accuracy queries, latency shots and seeds must each be >= 1")
+    sp = get_space(space)
+    t = _load(sp, accuracy_table, accuracy_column, latency_table, device, budget_quantile, pool)
+    best = float(t.accuracy[t.latency <= t.budget].max())
+    runs = []
+    for seed in range(seeds):
+        run = _search_one(t, strategy, seed, accuracy_queries, latency_shots)
+        run["regret"] = best - run["true_accuracy"]
+        runs.append(run)
+    summary = {k: float(np.mean([r[k] for r in runs])) for k in
+               ("true_accuracy", "true_latency_ms", "within_budget", "regret", "hypervolume_ratio", "wall_s")
+               if k in runs[0]}
+    summary["regret_std"] = float(np.std([r["regret"] for r in runs]))
+    result = {"space": space, "device": device, "strategy": strategy, "budget_quantile": budget_quantile,
+              "budget_ms": t.budget, "best_within_budget_accuracy": best, "accuracy_queries": accuracy_queries,
+              "latency_shots": latency_shots, "pool_devices": [] if t.pool is None else list(t.pool.devices),
+              "n_architectures": len(t.genes), "seeds": runs, "mean": summary}
+    if json_out is not None:
+        from hwnas.predictors import write_json_atomic
+
+        write_json_atomic(json_out, result)
+    return result

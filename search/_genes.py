@@ -1,0 +1,62 @@
+"""Vectorised random processes on gene matrices (the fast path of every strategy)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hwnas import SearchSpace
+
+__all__ = ["random_genes", "mutate_genes", "crossover_genes", "canonical_genes", "genes_keys"]
+
+
+def canonical_genes(space: SearchSpace, genes: np.ndarray) -> np.ndarray:
+    """Rows made canonical (inactive genes reset); a no-op for spaces without inactive genes."""
+    if type(space).canonical is SearchSpace.canonical:
+        return genes
+    return np.array([space.canonical(tuple(int(g) for g in row)) for row in genes],
+                    dtype=np.int64).reshape(genes.shape)
+
+
+def random_genes(space: SearchSpace, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` genomes drawn uniformly per gene, made canonical."""
+    cards = np.asarray(space.cardinalities)
+    genes = (rng.random((n, len(cards))) * cards).astype(np.int64)
+    return canonical_genes(space, genes)
+
+
+def mutate_genes(space: SearchSpace, genes: np.ndarray, rng: np.random.Generator,
+                 n_mutations: int = 1) -> np.ndarray:
+    """Each row with ``n_mutations`` genes changed to another option.
+
+    A change to an inactive gene is invisible once canonical, so such rows are mutated again
+    (a few times) so that children differ from their parents wherever the space allows it.
+    """
+    cards = np.asarray(space.cardinalities)
+    mutable = np.flatnonzero(cards > 1)
+    parents = np.asarray(genes, dtype=np.int64)
+    out = parents.copy()
+    todo = np.arange(len(out))
+    for _ in range(8):
+        child = out[todo].copy()
+        rows = np.arange(len(todo))
+        for _k in range(n_mutations):
+            cols = mutable[rng.integers(len(mutable), size=len(todo))]
+            shift = 1 + (rng.random(len(todo)) * (cards[cols] - 1)).astype(np.int64)
+            child[rows, cols] = (child[rows, cols] + shift) % cards[cols]
+        out[todo] = canonical_genes(space, child)
+        todo = todo[np.all(out[todo] == parents[todo], axis=1)]
+        if todo.size == 0:
+            break
+    return out
+
+
+def crossover_genes(space: SearchSpace, a: np.ndarray, b: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Uniform crossover of paired rows of ``a`` and ``b``."""
+    take_a = rng.random(a.shape) < 0.5
+    return canonical_genes(space, np.where(take_a, a, b).astype(np.int64))
+
+
+def genes_keys(genes: np.ndarray) -> list[bytes]:
+    """A hashable key per row (for caches and de-duplication)."""
+    genes = np.ascontiguousarray(genes, dtype=np.int64)
+    return [row.tobytes() for row in genes]
