@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import time
@@ -14,6 +13,7 @@ import numpy as np
 
 from hwnas import Architecture, ConfigError, DataError, SearchSpace, create_space, get_space
 
+from ._acc_csvlog import append_csv_rows, read_csv_rows
 from ._acc_images import ImageDataset, load_dataset, split_train_val
 from ._train import TrainConfig, train_model
 
@@ -167,31 +167,11 @@ def _check_manifest(out: Path, space: SearchSpace, budget: ProxyBudget, ds_name:
 
 
 def _append_row(path: Path, row: dict) -> None:
-    new = not path.is_file()
-    with open(path, "a", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=_COLUMNS)
-        if new:
-            writer.writeheader()
-        writer.writerow({k: row[k] for k in _COLUMNS})
-        f.flush()
-        os.fsync(f.fileno())
+    append_csv_rows(path, _COLUMNS, [row])
 
 
 def _read_rows(path: Path):
-    """The CSV without a torn last line (a crash mid-append)."""
-    import pandas as pd
-
-    lines = path.read_text().splitlines(keepends=True)
-    if lines and not lines[-1].endswith("\n"):
-        lines = lines[:-1]
-    if not lines:
-        return pd.DataFrame(columns=list(_COLUMNS))
-    from io import StringIO
-
-    frame = pd.read_csv(StringIO("".join(lines)))
-    if list(frame.columns) != list(_COLUMNS):
-        raise DataError(f"{path}: expected columns {', '.join(_COLUMNS)}, got {', '.join(frame.columns)}")
-    return frame.drop_duplicates("arch", keep="last")
+    return read_csv_rows(path, _COLUMNS, "arch")
 
 
 def load_accuracy_dataset(out_dir: str | os.PathLike):

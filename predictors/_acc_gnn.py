@@ -81,11 +81,16 @@ class GNNAccuracyPredictor(Predictor):
         self.net_ = _gin(x.shape[2], int(p["hidden"]), int(p["layers"]))
         opt = torch.optim.AdamW(self.net_.parameters(), lr=float(p["lr"]), weight_decay=float(p["weight_decay"]))
         self.net_.train()
-        for _ in range(int(p["epochs"])):
-            loss = torch.nn.functional.mse_loss(self.net_(adj, x), target)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+        old = torch.get_num_threads()
+        torch.set_num_threads(1)  # tiny tensors: threads only add synchronisation
+        try:
+            for _ in range(int(p["epochs"])):
+                loss = torch.nn.functional.mse_loss(self.net_(adj, x), target)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+        finally:
+            torch.set_num_threads(old)
         self.in_dim_ = int(x.shape[2])
 
     def _predict_genes(self, genes: np.ndarray) -> np.ndarray:

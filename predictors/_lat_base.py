@@ -66,7 +66,8 @@ class LatencyPredictor(Predictor):
             return
         if prof.space.name != self.space.name:
             raise DataError(f"profile {prof.path} is for space {prof.space.name!r}, not {self.space.name!r}")
-        self.lut_ = dict(prof.table)
+        table = prof.table() if callable(prof.table) else prof.table  # unit -> median ms
+        self.lut_ = dict(table)
         self.profile_hash_ = prof.hash
         self.input_shape_ = tuple(prof.input_shape)
 

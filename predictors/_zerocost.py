@@ -10,7 +10,6 @@ so each architecture is scored once, ever, and an interrupted run resumes.
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import time
@@ -116,20 +115,10 @@ def zero_cost_cache_path(space: SearchSpace | str, data_name: str, batch_size: i
 
 
 def read_zero_cost(path: str | os.PathLike):
-    """The cached scores as a frame indexed by ``arch`` (a torn last line is ignored)."""
-    import pandas as pd
-    from io import StringIO
+    """The cached scores as a frame indexed by ``arch`` (torn lines from a crash are ignored)."""
+    from hwnas.datasets import read_csv_rows
 
-    path = Path(path)
-    if not path.is_file():
-        return pd.DataFrame(columns=list(_CSV_COLUMNS)).set_index("arch")
-    lines = path.read_text().splitlines(keepends=True)
-    if lines and not lines[-1].endswith("\n"):
-        lines = lines[:-1]
-    frame = pd.read_csv(StringIO("".join(lines))) if lines else pd.DataFrame(columns=list(_CSV_COLUMNS))
-    if list(frame.columns) != list(_CSV_COLUMNS):
-        raise DataError(f"{path}: not a zero-cost cache (columns {', '.join(map(str, frame.columns))})")
-    return frame.drop_duplicates("arch", keep="last").set_index("arch")
+    return read_csv_rows(path, _CSV_COLUMNS, "arch").set_index("arch")
 
 
 def compute_zero_cost(space: SearchSpace | str, archs: Sequence["Architecture | str"], dataset=None,
@@ -209,14 +198,9 @@ def _score_one(space: SearchSpace, arch: Architecture, num_classes: int, input_s
 
 
 def _append(path: Path, rows: list[dict]) -> None:
-    new = not path.is_file()
-    with open(path, "a", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=_CSV_COLUMNS)
-        if new:
-            writer.writeheader()
-        writer.writerows([{k: r[k] for k in _CSV_COLUMNS} for r in rows])
-        f.flush()
-        os.fsync(f.fileno())
+    from hwnas.datasets import append_csv_rows
+
+    append_csv_rows(path, _CSV_COLUMNS, rows)
 
 
 def _write_manifest(path: Path, space: SearchSpace, ds, batch_size: int, seed: int) -> None:

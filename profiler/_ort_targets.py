@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import functools
+import os
+import tempfile
+from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from hwnas import ort_session
-from hwnas._onnx import onnx_bytes
+from hwnas import export_onnx, ort_session
 
 from ._targets import TargetRunner, register_target
 
@@ -33,7 +35,8 @@ def _export(module: "torch.nn.Module", x: np.ndarray) -> bytes:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return onnx_bytes(module, x.shape[1:], batch_size=x.shape[0])
+        with tempfile.TemporaryDirectory() as tmp:
+            return export_onnx(module, x.shape[1:], Path(tmp) / "m.onnx", batch_size=x.shape[0]).read_bytes()
     finally:
         torch.set_num_threads(threads)
 
@@ -50,11 +53,23 @@ class OrtCpuRunner(TargetRunner):
     def compile(self, module: "torch.nn.Module", x: np.ndarray) -> Callable[[], object]:
         return self.compile_onnx(_export(module, x), x)
 
-    def compile_onnx(self, model: bytes, x: np.ndarray) -> Callable[[], object]:
-        """Time an already exported ONNX model (bytes or path) instead of a torch module."""
+    def compile_onnx(self, model: "bytes | str | os.PathLike", x: np.ndarray) -> Callable[[], object]:
         session = ort_session(model, threads=self.threads, providers=self.providers)
-        feed = {session.get_inputs()[0].name: np.ascontiguousarray(x, dtype=np.float32)}
-        return functools.partial(session.run, None, feed)
+        name = session.get_inputs()[0].name
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        # Bound input and preallocated outputs, as a serving loop runs: session.run would add a
+        # per-call feed conversion and an output copy whose cost grows with the output, which a
+        # unit inside a network never pays (its output stays in ONNX Runtime's arena).
+        outputs = [np.empty_like(o) for o in session.run(None, {name: x})]
+        binding = session.io_binding()
+        binding.bind_cpu_input(name, x)
+        for meta, buf in zip(session.get_outputs(), outputs):
+            binding.bind_output(meta.name, "cpu", 0, buf.dtype.type, list(buf.shape), buf.ctypes.data)
+
+        def run(keep_alive=(x, outputs)) -> None:
+            session.run_with_iobinding(binding)
+
+        return run
 
 
 @register_target
@@ -67,4 +82,13 @@ class OrtCudaRunner(OrtCpuRunner):
 
     @classmethod
     def available(cls) -> bool:
-        return "CUDAExecutionProvider" in _ort_providers()
+        # onnxruntime-gpu lists its CUDA provider even on machines without a GPU: look for one too.
+        return "CUDAExecutionProvider" in _ort_providers() and (_torch_sees_gpu() or os.path.exists("/dev/nvidia0"))
+
+
+def _torch_sees_gpu() -> bool:
+    try:
+        import torch
+    except ImportError:
+        return False
+    return torch.cuda.is_available()

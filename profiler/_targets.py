@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Callable, ClassVar
 
@@ -57,6 +58,10 @@ class TargetRunner(ABC):
     def compile(self, module: "torch.nn.Module", x: np.ndarray) -> Callable[[], object]:
         """A function that runs one forward pass of ``module`` on ``x`` in this runtime."""
 
+    def compile_onnx(self, model: "bytes | str | os.PathLike", x: np.ndarray) -> Callable[[], object]:
+        """A function that runs one forward pass of an exported ONNX model on ``x`` (ONNX Runtime targets)."""
+        raise ConfigError(f"target {self.name!r} runs torch modules, not ONNX models; use an ort-* target")
+
     def synchronize(self) -> None:
         """Wait until queued work is done (asynchronous devices)."""
 
@@ -69,6 +74,13 @@ class TargetRunner(ABC):
                 protocol: TimingProtocol | None = None, seed: int = 0) -> Measurement:
         """Time one forward pass of ``module`` (in eval mode) on an input of ``input_shape``."""
         fn = self.compile(module.eval(), self.example_input(tuple(input_shape), seed))
+        return time_callable(fn, protocol or TimingProtocol(), self.synchronize)
+
+    def measure_onnx(self, model: "bytes | str | os.PathLike", input_shape: tuple[int, ...],
+                     protocol: TimingProtocol | None = None, seed: int = 0) -> Measurement:
+        """Time an exported ONNX model (bytes or a path), e.g. a quantised network, like ``measure``."""
+        model = model if isinstance(model, bytes) else str(model)
+        fn = self.compile_onnx(model, self.example_input(tuple(input_shape), seed))
         return time_callable(fn, protocol or TimingProtocol(), self.synchronize)
 
     def overhead(self, input_shape: tuple[int, ...], protocol: TimingProtocol | None = None) -> Measurement:

@@ -4,6 +4,8 @@ loop that measures the few most informative candidates, and the benchmark entry 
 
 from __future__ import annotations
 
+from ._active import MeasuredMetric, active_search, informative_rows
+from ._api import build_problem, profiler_oracle, search
 from ._bench import BENCH_STRATEGY_PARAMS, bench_search
 from ._bayes import BayesianOptimization, TreeEnsemble, expected_improvement
 from ._evolution import RegularizedEvolution
@@ -29,6 +31,7 @@ __all__ = [
     "CrossPlatformMetric",
     "Evaluation",
     "FunctionMetric",
+    "MeasuredMetric",
     "Metric",
     "MetricValues",
     "NSGA2",
@@ -44,20 +47,25 @@ __all__ = [
     "Strategy",
     "TableMetric",
     "TreeEnsemble",
+    "active_search",
     "bench_search",
+    "build_problem",
     "constrained_order",
     "create_strategy",
     "crossover_genes",
     "crowding_distance",
     "expected_improvement",
     "hypervolume_2d",
+    "informative_rows",
     "list_strategies",
     "mutate_genes",
     "non_dominated_sort",
     "pareto_mask",
     "pareto_plot_data",
     "plot_pareto",
+    "profiler_oracle",
     "random_genes",
     "register_strategy",
     "run_search",
+    "search",
 ]

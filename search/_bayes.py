@@ -80,6 +80,7 @@ class BayesianOptimization(Strategy):
         self.told_score = np.zeros(0)
         self.told_violation = np.zeros(0)
         self._all: np.ndarray | None = None
+        self._feature_cache: dict[bytes, np.ndarray] = {}
 
     def tell(self, genes: np.ndarray, F: np.ndarray, violation: np.ndarray) -> None:
         self.told_genes = np.concatenate([self.told_genes, genes])
@@ -95,8 +96,8 @@ class BayesianOptimization(Strategy):
         y = self._targets()
         model = TreeEnsemble(self.params["members"], self.params["n_estimators"], self.params["max_depth"],
                              seed=int(self.rng.integers(2**31)))
-        model.fit(gene_features(self.space, self.told_genes), y)
-        mean, std = model.predict_with_std(gene_features(self.space, pool))
+        model.fit(self._features(self.told_genes), y)
+        mean, std = model.predict_with_std(self._features(pool))
         if self.params["acquisition"] == "ei":
             score = expected_improvement(mean, std, float(y.min()))
         else:
@@ -106,6 +107,15 @@ class BayesianOptimization(Strategy):
         if len(out) < n:
             out = np.concatenate([out, random_genes(self.space, n - len(out), self.rng)])
         return out
+
+    def _features(self, genes: np.ndarray) -> np.ndarray:
+        """Features of genomes, cached per genome (the candidate pool is mostly the same each ask)."""
+        keys = genes_keys(genes)
+        todo = [i for i, k in enumerate(keys) if k not in self._feature_cache]
+        if todo:
+            for i, row in zip(todo, gene_features(self.space, genes[todo])):
+                self._feature_cache[keys[i]] = row
+        return np.stack([self._feature_cache[k] for k in keys])
 
     def _targets(self) -> np.ndarray:
         y = self.told_score.copy()

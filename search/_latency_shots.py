@@ -10,76 +10,57 @@ __all__ = ["FewShotLatency", "shot_design"]
 
 
 def shot_design(prior: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
-    """``n`` rows spread evenly over the range of a prior latency score (quantiles with jitter):
+    """``n`` rows spread evenly over the range of a prior latency score (one per quantile bin):
     a few-shot fit extrapolates badly, so its shots should span fast to slow networks."""
     if n <= 0:
         return np.zeros(0, dtype=np.int64)
     order = np.argsort(prior, kind="stable")
-    edges = np.linspace(0, len(order), n + 1)
-    picks = [order[int(rng.integers(int(lo), max(int(lo) + 1, int(hi))))] for lo, hi in zip(edges[:-1], edges[1:])]
+    edges = np.linspace(0, len(order), n + 1).astype(int)
+    picks = [order[int(rng.integers(lo, max(lo + 1, hi)))] for lo, hi in zip(edges[:-1], edges[1:])]
     return np.unique(np.asarray(picks, dtype=np.int64))
 
 
 class FewShotLatency:
     """Latency on the target device of every row of a universe of architectures, from a few
-    measured rows: the ``latency/fewshot`` predictor of ``hwnas.predictors`` (with the pool as its
-    prior devices) when that part provides one, giving a mean and an uncertainty per row."""
+    measured rows, with an uncertainty.
 
-    def __init__(self, space: SearchSpace, genes: np.ndarray, pool=None, seed: int = 0) -> None:
-        self.space, self.genes, self.pool, self.seed = space, genes, pool, seed
+    The mean is ``hwnas.predictors``' ``latency/fewshot`` predictor (the pool's devices as
+    prior columns, shared across refits so that they are read once). Its uncertainty is the
+    leave-one-out error of the same fit on the shots (in log space, at least ``floor``), so that
+    a search can keep a margin to the budget that shrinks as shots accumulate.
+    """
+
+    def __init__(self, space: SearchSpace, genes: np.ndarray, pool=None, seed: int = 0, floor: float = 0.02) -> None:
+        from hwnas.predictors import LatencyFeatures, PriorColumns
+
+        self.space, self.genes, self.pool, self.seed, self.floor = space, genes, pool, seed, floor
         self.archs = [Architecture(space.name, tuple(int(g) for g in row)) for row in genes]
+        self.prior_columns = PriorColumns(LatencyFeatures(space), pool, seed=seed, use_costs=pool is None)
 
     def prior(self) -> np.ndarray:
-        """A score that orders rows roughly by latency before any shot (mean log pool latency,
-        else the number of non-trivial choices)."""
-        if self.pool is not None:
-            rows = self.pool.row_indices(self.archs)
-            vals = np.full((len(rows), len(self.pool.devices)), np.nan)
-            vals[rows >= 0] = self.pool.values[rows[rows >= 0]]
-            logs = np.log(vals)
-            z = (logs - np.nanmean(logs, axis=0)) / (np.nanstd(logs, axis=0) + 1e-12)
-            score = np.nanmean(z, axis=1)
-            return np.where(np.isfinite(score), score, 0.0)
-        return self.genes.sum(axis=1).astype(float)
+        """A score ordering rows roughly by latency before any shot: the mean standardised prior
+        column (log pool latencies, or log costs without a pool)."""
+        Z = self.prior_columns.matrix(self.genes)
+        z = (Z - Z.mean(axis=0)) / (Z.std(axis=0) + 1e-12)
+        return z.mean(axis=1)
+
+    def _fit_one(self, rows: np.ndarray, ms: np.ndarray):
+        from hwnas.predictors import create_predictor
+
+        model = create_predictor("latency", "fewshot", self.space, seed=self.seed, prior=self.prior_columns)
+        return model.fit([self.archs[r] for r in rows], ms)
 
     def fit(self, rows: np.ndarray, ms: np.ndarray) -> "FewShotLatency":
-        from hwnas.predictors import create_predictor, list_predictors
-
-        if "latency/fewshot" not in list_predictors("latency"):  # TEMPORARY stand-in until it lands
-            self.mean_, self.std_ = _pool_affine(np.log(self._pool_matrix()), np.asarray(rows), np.log(ms))
-            return self
-
-        params = {"seed": self.seed}
-        if self.pool is not None:
-            params["pool"] = self.pool
-        self.model_ = create_predictor("latency", "fewshot", self.space, **params)
-        self.model_.fit([self.archs[r] for r in rows], np.asarray(ms, dtype=np.float64))
-        self.mean_, self.std_ = self.model_.predict_with_std(self.archs)
-        self.mean_, self.std_ = np.asarray(self.mean_, float), np.asarray(self.std_, float)
+        rows, ms = np.asarray(rows, dtype=np.int64), np.asarray(ms, dtype=np.float64)
+        self.model_ = self._fit_one(rows, ms)
+        self.mean_ = self.model_.predict_genes(self.genes)
+        errors = []
+        if len(rows) >= 4:
+            for i in range(len(rows)):
+                keep = np.arange(len(rows)) != i
+                loo = self._fit_one(rows[keep], ms[keep]).predict_genes(self.genes[rows[i:i + 1]])[0]
+                errors.append(np.log(ms[i]) - np.log(loo))
+        spread = float(np.sqrt(np.mean(np.square(errors)))) if errors else 0.1
+        self.log_std_ = max(spread, self.floor)
+        self.std_ = self.mean_ * (np.exp(self.log_std_) - 1.0)
         return self
-
-
-    def _pool_matrix(self) -> np.ndarray:
-        rows = self.pool.row_indices(self.archs)
-        vals = np.full((len(rows), len(self.pool.devices)), np.nan)
-        vals[rows >= 0] = self.pool.values[rows[rows >= 0]]
-        return np.where(np.isfinite(vals), vals, np.nanmedian(vals, axis=0))
-
-
-def _pool_affine(X: np.ndarray, rows: np.ndarray, y: np.ndarray, top: int = 3):
-    """TEMPORARY: log y = a + b log x_j on the best 3 pool devices (leave-one-out error)."""
-    errs, fits = [], []
-    for j in range(X.shape[1]):
-        x = X[rows, j]
-        res = []
-        for i in range(len(rows)):
-            m = np.arange(len(rows)) != i
-            b, a = np.polyfit(x[m], y[m], 1)
-            res.append(y[i] - (a + b * x[i]))
-        errs.append(np.sqrt(np.mean(np.square(res))) + 1e-3)
-        fits.append(np.polyfit(x, y, 1))
-    best = np.argsort(errs)[:top]
-    w = 1 / np.square(np.asarray(errs)[best])
-    pred = sum(wi * (fits[j][1] + fits[j][0] * X[:, j]) for wi, j in zip(w, best)) / w.sum()
-    s = float(np.sqrt(np.sum(w * np.square(np.asarray(errs)[best])) / w.sum()))
-    return np.exp(pred), np.exp(pred) * (np.exp(s) - 1)

@@ -70,6 +70,17 @@ def test_every_target_times_a_real_module(name):
     assert runner.overhead((8, 16, 16), TINY).median_ms > 0
 
 
+@pytest.mark.parametrize("name", list_targets())
+def test_ort_targets_time_exported_onnx_models(name, tmp_path):
+    path = hwnas.export_onnx(_conv().eval(), (8, 16, 16), tmp_path / "m.onnx")
+    runner = create_target(name)
+    if runner.target.runtime != "onnxruntime":
+        with pytest.raises(ConfigError, match="not ONNX models"):
+            runner.measure_onnx(path, (8, 16, 16), TINY)
+        return
+    assert runner.measure_onnx(path, (8, 16, 16), TINY).median_ms > 0
+
+
 def test_create_target_rejects_bad_input():
     with pytest.raises(ConfigError, match="unknown target 'tpu'"):
         create_target("tpu")

@@ -165,3 +165,10 @@ def test_graph_is_a_chain_with_the_units(space):
     kinds = graph.features[:, : len(FBNET_BLOCKS) + 4]
     assert kinds.sum(axis=1).tolist() == [1.0] * 26
     assert kinds[2 + 1, 2 + FBNET_BLOCKS.index("skip")] == 1.0  # layer 2 is a skip
+
+
+def test_all_units_cover_the_space(space):
+    every = set(space.all_units())
+    uniform = set().union(*(space.units(space.make([g] * 22)) for g in range(len(FBNET_BLOCKS))))
+    assert every == uniform  # each layer's unit depends on its own gene only
+    assert all(set(space.units(a)) <= every for a in space.sample_many(20, rng=9))

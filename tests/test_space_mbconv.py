@@ -77,7 +77,7 @@ def test_size_counts_distinct_networks(small):
 
 
 def test_canonical_zeroes_inactive_blocks(space):
-    arch = space.parse("r32-s1:d1,w16,k7e6-s2:d1,w24,k5e3-s3:d2,w32,k3e6,k7e4-s4:d1,w64,k3e1-s5:d1,w96,k3e3")
+    arch = space.parse("r32-s1:d1,w16,k7e6-s2:d1,w24,k5e3-s3:d2,w32,k3e6,k7e4-s4:d1,w64,k3e1-s5:d1,w128,k3e3")
     genes = dict(zip((c.name for c in space.choices), arch.genes))
     assert genes["s2.b2.kernel"] == genes["s2.b4.expansion"] == genes["s3.b3.kernel"] == 0
     assert genes["s1.b1.kernel"] == 2 and genes["s3.b2.kernel"] == 2
@@ -87,7 +87,7 @@ def test_canonical_zeroes_inactive_blocks(space):
 
 
 def test_string_round_trip_and_format(space):
-    text = "r24-s1:d1,w8,k3e1-s2:d2,w24,k3e6,k5e3-s3:d1,w32,k7e4-s4:d3,w64,k3e1,k3e3,k5e6-s5:d1,w96,k3e3"
+    text = "r24-s1:d1,w8,k3e1-s2:d2,w24,k3e6,k5e3-s3:d1,w32,k7e4-s4:d3,w64,k3e1,k3e3,k5e6-s5:d1,w128,k3e3"
     arch = space.parse(text)
     assert space.format(arch) == text and space.parse(f"  {text} ") == arch
     for arch in space.sample_many(50, rng=3):
@@ -96,15 +96,15 @@ def test_string_round_trip_and_format(space):
 
 @pytest.mark.parametrize("text, message", [
     ("r20-s1:d1,w8,k3e1", "parts"),
-    ("r20-s1:d1,w8,k3e1-s2:d1,w16,k3e1-s3:d1,w24,k3e1-s4:d1,w48,k3e1-s5:d1,w96,k3e1", "resolution 20 is not allowed"),
-    ("x32-s1:d1,w8,k3e1-s2:d1,w16,k3e1-s3:d1,w24,k3e1-s4:d1,w48,k3e1-s5:d1,w96,k3e1", "expected 'r<integer>'"),
-    ("r32-s1:d1,w8,k3e1-s3:d1,w16,k3e1-s3:d1,w24,k3e1-s4:d1,w48,k3e1-s5:d1,w96,k3e1", "stage 2: expected 's2:"),
-    ("r32-s1:d1,w8,k3e1-s2:d5,w16,k3e1-s3:d1,w24,k3e1-s4:d1,w48,k3e1-s5:d1,w96,k3e1", "stage 2 depth 5 is not allowed"),
-    ("r32-s1:d1,w8,k3e1-s2:d2,w16,k3e1-s3:d1,w24,k3e1-s4:d1,w48,k3e1-s5:d1,w96,k3e1", "depth 2 needs 2 blocks"),
-    ("r32-s1:d1,w8,k3e1-s2:d1,w40,k3e1-s3:d1,w24,k3e1-s4:d1,w48,k3e1-s5:d1,w96,k3e1", "stage 2 width 40"),
-    ("r32-s1:d1,w8,k3e1-s2:d1,w16,k4e1-s3:d1,w24,k3e1-s4:d1,w48,k3e1-s5:d1,w96,k3e1", "block 1 kernel 4"),
-    ("r32-s1:d1,w8,k3e1-s2:d1,w16,k3x1-s3:d1,w24,k3e1-s4:d1,w48,k3e1-s5:d1,w96,k3e1", "block 1 kernel"),
-    ("r32-s1:d1,w8,k3e1-s2:d1,w16,k3e2-s3:d1,w24,k3e1-s4:d1,w48,k3e1-s5:d1,w96,k3e1", "expansion 2 is not allowed"),
+    ("r20-s1:d1,w8,k3e1-s2:d1,w16,k3e1-s3:d1,w32,k3e1-s4:d1,w64,k3e1-s5:d1,w128,k3e1", "resolution 20 is not allowed"),
+    ("x32-s1:d1,w8,k3e1-s2:d1,w16,k3e1-s3:d1,w32,k3e1-s4:d1,w64,k3e1-s5:d1,w128,k3e1", "expected 'r<integer>'"),
+    ("r32-s1:d1,w8,k3e1-s3:d1,w16,k3e1-s3:d1,w32,k3e1-s4:d1,w64,k3e1-s5:d1,w128,k3e1", "stage 2: expected 's2:"),
+    ("r32-s1:d1,w8,k3e1-s2:d5,w16,k3e1-s3:d1,w32,k3e1-s4:d1,w64,k3e1-s5:d1,w128,k3e1", "stage 2 depth 5 is not allowed"),
+    ("r32-s1:d1,w8,k3e1-s2:d2,w16,k3e1-s3:d1,w32,k3e1-s4:d1,w64,k3e1-s5:d1,w128,k3e1", "depth 2 needs 2 blocks"),
+    ("r32-s1:d1,w8,k3e1-s2:d1,w40,k3e1-s3:d1,w32,k3e1-s4:d1,w64,k3e1-s5:d1,w128,k3e1", "stage 2 width 40"),
+    ("r32-s1:d1,w8,k3e1-s2:d1,w16,k4e1-s3:d1,w32,k3e1-s4:d1,w64,k3e1-s5:d1,w128,k3e1", "block 1 kernel 4"),
+    ("r32-s1:d1,w8,k3e1-s2:d1,w16,k3x1-s3:d1,w32,k3e1-s4:d1,w64,k3e1-s5:d1,w128,k3e1", "block 1 kernel"),
+    ("r32-s1:d1,w8,k3e1-s2:d1,w16,k3e2-s3:d1,w32,k3e1-s4:d1,w64,k3e1-s5:d1,w128,k3e1", "expansion 2 is not allowed"),
 ])
 def test_bad_strings_name_the_problem(space, text, message):
     with pytest.raises(ArchitectureError, match=message):
@@ -112,7 +112,7 @@ def test_bad_strings_name_the_problem(space, text, message):
 
 
 def test_network_structure(space):
-    arch = space.parse("r24-s1:d1,w16,k3e1-s2:d2,w24,k5e6,k3e1-s3:d1,w32,k7e4-s4:d1,w64,k3e3-s5:d1,w96,k3e1")
+    arch = space.parse("r24-s1:d1,w16,k3e1-s2:d2,w24,k5e6,k3e1-s3:d1,w32,k7e4-s4:d1,w64,k3e3-s5:d1,w128,k3e1")
     model = space.build(arch)
     assert isinstance(model.resize, Resize) and model.resize.size == 24
     assert [n for n, _ in model.named_children()] == [
@@ -145,7 +145,7 @@ def test_network_is_its_units(small):
 
 
 def test_onnx_matches_torch_with_resize(space, tmp_path):
-    arch = space.parse("r24-s1:d1,w16,k3e1-s2:d2,w24,k5e6,k3e1-s3:d1,w32,k7e4-s4:d1,w64,k3e3-s5:d1,w96,k3e1")
+    arch = space.parse("r24-s1:d1,w16,k3e1-s2:d2,w24,k5e6,k3e1-s3:d1,w32,k7e4-s4:d1,w64,k3e3-s5:d1,w128,k3e1")
     torch.manual_seed(0)
     model = space.build(arch).eval()
     x = np.random.default_rng(1).standard_normal((1, 3, 32, 32)).astype(np.float32)
@@ -171,13 +171,14 @@ def test_encode_numeric_features(space):
 
 
 def test_graph_has_a_node_per_block_slot(space):
-    arch = space.parse("r32-s1:d1,w16,k3e1-s2:d1,w24,k5e6-s3:d1,w32,k7e4-s4:d1,w64,k3e3-s5:d1,w96,k3e1")
+    arch = space.parse("r32-s1:d1,w16,k3e1-s2:d1,w24,k5e6-s3:d1,w32,k7e4-s4:d1,w64,k3e3-s5:d1,w128,k3e1")
     graph = space.to_graph(arch)
-    n = 2 + 1 + 4 + 4 + 4 + 4 + 2
+    slots = [max(stage.depths) for stage in space.cfg.stages]
+    n = 2 + sum(slots) + 2  # input, stem, block slots, head, output
     assert graph.adjacency.shape == (n, n) and graph.features.shape == (n, len(space.graph_feature_names))
     assert [u for node in graph.units for u in node] == space.units(arch)
     skipped = space.graph_feature_names.index("is_skipped")
-    assert graph.features[:, skipped].sum() == 3 + 3 + 3 + 3
+    assert graph.features[:, skipped].sum() == sum(slots) - len(slots)  # one active block per stage
     assert all(graph.units[i] == () for i in np.flatnonzero(graph.features[:, skipped]))
 
 
@@ -191,3 +192,10 @@ def test_default_spans_tiny_to_large(space):
         f"s{i}:d{max(s.depths)},w{max(s.widths)}," + ",".join(["k7e6"] * max(s.depths))
         for i, s in enumerate(cfg.stages, 1)]))
     assert space.flops(smallest) < 1e6 and space.flops(largest) > 2e8
+
+
+def test_all_units_cover_the_space(space, small):
+    seen = set().union(*(small.units(a) for a in small.enumerate()))
+    assert set(small.all_units()) == seen
+    every = set(space.all_units())
+    assert all(set(space.units(a)) <= every for a in space.sample_many(30, rng=8))

@@ -85,7 +85,8 @@ def _nb201_counter(model: torch.nn.Module, shape: tuple[int, int, int]) -> int:
         if module.bias is not None:
             total += positions * out_features
 
-    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
+    layers = [m for m in model.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
+    handles = [m.register_forward_hook(hook) for m in layers]
     with torch.no_grad():
         model.eval()(torch.zeros(1, *shape))
     for h in handles:
@@ -103,7 +104,8 @@ def test_flops_follow_nb201_counter(space, shape, classes):
 def test_network_structure(space):
     model = space.build(space.parse(ALL["avg_pool_3x3"]))
     names = [type(m).__name__ for m in model.cells]
-    assert names == ["InferCell"] * 5 + ["ResNetBasicBlock"] + ["InferCell"] * 5 + ["ResNetBasicBlock"] + ["InferCell"] * 5
+    stage = ["InferCell"] * 5
+    assert names == stage + ["ResNetBasicBlock"] + stage + ["ResNetBasicBlock"] + stage
     convs = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
     assert all(c.bias is None for c in convs)
     pools = [m for m in model.modules() if isinstance(m, torch.nn.AvgPool2d) and m.kernel_size == 3]
@@ -157,7 +159,8 @@ def test_units_of_the_extremes(space):
     pools = space.units(space.parse(ALL["avg_pool_3x3"]))
     assert Counter(u.op for u in pools)["nb201_avg_pool"] == 45
     zeros = Counter(u.extra for u in space.units(space.parse(ALL["none"])) if u.op == "nb201_node")
-    assert zeros == {"inputs=1,zeros=1": 15, "inputs=2,zeros=1": 15, "inputs=3,zeros=1": 15}
+    # the first cell's x * 0 of its input is folded into the stem's convolution
+    assert zeros == {"inputs=1,zeros=1": 14, "inputs=2,zeros=1": 15, "inputs=3,zeros=1": 15}
     assert {(u.in_channels, u.resolution) for u in heavy if u.op == "nb201_nor_conv"} == {(16, 32), (32, 16), (64, 8)}
 
 
@@ -206,3 +209,33 @@ def test_cli_arch(space, capsys):
     assert cli_main(["arch", "--space", "nb201", "|conv~0|+|none~0|none~1|+|none~0|none~1|none~2|"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("hwnas: error:") and "unknown op 'conv'" in err and "\n" not in err
+
+
+@pytest.mark.parametrize("text", [
+    "|nor_conv_1x1~0|+|avg_pool_3x3~0|none~1|+|nor_conv_3x3~0|none~1|avg_pool_3x3~2|",
+    "|avg_pool_3x3~0|+|avg_pool_3x3~0|nor_conv_1x1~1|+|none~0|nor_conv_3x3~1|skip_connect~2|",
+    "|none~0|+|none~0|nor_conv_1x1~1|+|none~0|none~1|nor_conv_3x3~2|",
+])
+def test_units_count_what_onnx_runtime_runs(space, tmp_path, text):
+    """The units hold exactly the convs, ReLUs, poolings, Muls and Adds of ONNX Runtime's
+    optimised graph (basic level: BN folded, identical ops on one tensor merged)."""
+    import onnx
+    import onnxruntime as ort
+
+    arch = space.parse(text)
+    path = hwnas.export_onnx(space.build(arch), space.default_input_shape, tmp_path / "net.onnx")
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
+    opts.optimized_model_filepath = str(tmp_path / "optimized.onnx")
+    ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    ran = Counter(node.op_type for node in onnx.load(opts.optimized_model_filepath).graph.node)
+
+    units = space.units(arch)
+    convs = [u for u in units if u.op == "nb201_nor_conv"]
+    nodes = [dict(kv.split("=") for kv in u.extra.split(",")) for u in units if u.op == "nb201_node"]
+    assert ran["BatchNormalization"] == 1  # only the head's, which follows no conv
+    assert ran["Conv"] == len(convs) + 1 + 2 * 3  # stem, two reduction blocks of three convs
+    assert ran["Relu"] == sum(u.extra == "" for u in convs) + 2 * 2 + 1
+    assert ran["AveragePool"] == sum(u.op == "nb201_avg_pool" for u in units) + 2
+    assert ran["Mul"] == sum(int(n["zeros"]) for n in nodes)
+    assert ran["Add"] == sum(int(n["inputs"]) - 1 for n in nodes) + 2

@@ -8,42 +8,42 @@ from ._command import Command
 
 
 def add_finalize_options(p: argparse.ArgumentParser) -> None:
-    """Options of the final pass (shared with ``hwnas run``)."""
-    from ..pipeline import FinalizeConfig
-
-    d = FinalizeConfig()
+    """Options of the final pass (shared with ``hwnas run``). Each defaults to None: only the
+    options given change the configuration (the finalizer's defaults, or a run's preset)."""
     g = p.add_argument_group("final training and compression")
-    g.add_argument("--epochs", type=int, default=d.epochs, help=f"training epochs (default {d.epochs})")
-    g.add_argument("--optimizer", choices=("sgd", "adamw", "adam"), default=d.optimizer)
-    g.add_argument("--lr", type=float, default=d.lr, help=f"learning rate (default {d.lr})")
-    g.add_argument("--weight-decay", type=float, default=d.weight_decay)
-    g.add_argument("--batch-size", type=int, default=d.batch_size)
+    g.add_argument("--epochs", type=int, help="training epochs")
+    g.add_argument("--optimizer", choices=("sgd", "adamw", "adam"))
+    g.add_argument("--lr", type=float, help="learning rate")
+    g.add_argument("--weight-decay", type=float)
+    g.add_argument("--batch-size", type=int)
     g.add_argument("--no-augment", action="store_true", help="no random crop / flip")
-    g.add_argument("--train-subset", type=int, default=None, help="train on this many images (smoke runs)")
-    g.add_argument("--test-limit", type=int, default=None, help="score only the first N test images")
-    g.add_argument("--threads", type=int, default=d.threads, help="torch threads for training")
-    g.add_argument("--seed", type=int, default=d.seed)
-    g.add_argument("--tune-trials", type=int, default=0, help="optuna trials tuning lr and weight decay first")
-    g.add_argument("--tune-epochs", type=int, default=d.tune_epochs)
-    g.add_argument("--prune-keep", type=float, default=d.prune_keep, help="share of hidden channels kept")
+    g.add_argument("--train-subset", type=int, help="train on this many images (smoke runs)")
+    g.add_argument("--test-limit", type=int, help="score only the first N test images")
+    g.add_argument("--threads", type=int, help="torch threads for training")
+    g.add_argument("--seed", type=int)
+    g.add_argument("--tune-trials", type=int, help="optuna trials tuning lr and weight decay first")
+    g.add_argument("--tune-epochs", type=int)
+    g.add_argument("--prune-keep", type=float, help="share of hidden channels kept by pruning")
     g.add_argument("--no-prune", action="store_true")
-    g.add_argument("--finetune-epochs", type=int, default=d.finetune_epochs)
-    g.add_argument("--quantize", choices=("static", "dynamic", "none"), default=d.quantize)
-    g.add_argument("--calibration-images", type=int, default=d.calibration_images)
-    g.add_argument("--latency-threads", type=int, default=d.latency_threads,
-                   help="ONNX Runtime intra-op threads when measuring")
+    g.add_argument("--finetune-epochs", type=int)
+    g.add_argument("--quantize", choices=("static", "dynamic", "none"))
+    g.add_argument("--calibration-images", type=int)
+    g.add_argument("--latency-threads", type=int, help="ONNX Runtime intra-op threads when measuring")
 
 
-def finalize_config(args: argparse.Namespace):
-    from ..pipeline import FinalizeConfig
+_FIELDS = ("epochs", "optimizer", "lr", "weight_decay", "batch_size", "train_subset", "test_limit", "threads",
+           "seed", "tune_trials", "tune_epochs", "prune_keep", "finetune_epochs", "quantize",
+           "calibration_images", "latency_threads")
 
-    return FinalizeConfig(
-        epochs=args.epochs, optimizer=args.optimizer, lr=args.lr, weight_decay=args.weight_decay,
-        batch_size=args.batch_size, augment=not args.no_augment, train_subset=args.train_subset,
-        test_limit=args.test_limit, threads=args.threads, seed=args.seed, tune_trials=args.tune_trials,
-        tune_epochs=args.tune_epochs, prune_keep=None if args.no_prune else args.prune_keep,
-        finetune_epochs=args.finetune_epochs, quantize=args.quantize,
-        calibration_images=args.calibration_images, latency_threads=args.latency_threads)
+
+def finalize_overrides(args: argparse.Namespace) -> dict:
+    """The ``FinalizeConfig`` fields the command line sets explicitly."""
+    out = {f: getattr(args, f) for f in _FIELDS if getattr(args, f) is not None}
+    if args.no_augment:
+        out["augment"] = False
+    if args.no_prune:
+        out["prune_keep"] = None
+    return out
 
 
 def _args(p: argparse.ArgumentParser) -> None:
@@ -61,11 +61,12 @@ def _args(p: argparse.ArgumentParser) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ..pipeline import finalize_architectures, read_arch_file
+    from ..pipeline import FinalizeConfig, finalize_architectures, read_arch_file
 
     archs = list(args.arch) + (read_arch_file(args.arch_file) if args.arch_file else [])
+    config = FinalizeConfig().replace(**finalize_overrides(args))
     report = finalize_architectures(
-        args.space, archs, args.out, finalize_config(args), data=args.data, data_dir=args.data_dir,
+        args.space, archs, args.out, config, data=args.data, data_dir=args.data_dir,
         baseline=args.baseline, latency_predictor=args.latency_predictor,
         accuracy_predictor=args.accuracy_predictor, progress=not args.no_progress)
     print(f"report: {report}")

@@ -12,6 +12,9 @@ from ._latency import measure_onnx_latency
 from ._prune import PrunableChain, PruneResult, find_prunable_chains, prune_channels
 from ._quantize import QuantizeResult, quantize_onnx
 from ._report import markdown_table, write_report
+from ._report_data import report_headline
+from ._run import run_pipeline
+from ._run_config import QUICK_SPACE, RunConfig
 from ._tune import tune_hyperparameters
 
 __all__ = [
@@ -21,7 +24,9 @@ __all__ = [
     "ORIGIN_TRAINING",
     "PrunableChain",
     "PruneResult",
+    "QUICK_SPACE",
     "QuantizeResult",
+    "RunConfig",
     "accuracy",
     "agreement",
     "build_origin_cnn",
@@ -38,6 +43,8 @@ __all__ = [
     "prune_channels",
     "quantize_onnx",
     "read_arch_file",
+    "report_headline",
+    "run_pipeline",
     "torch_predictions",
     "tune_hyperparameters",
     "write_report",

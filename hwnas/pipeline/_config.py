@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict, dataclass
 
 from hwnas import ConfigError
@@ -66,6 +67,9 @@ class FinalizeConfig:
                     subset=self.train_subset, seed=self.seed, threads=self.threads)
         base.update(overrides)
         return TrainConfig(**base)
+
+    def replace(self, **changes) -> "FinalizeConfig":
+        return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict:
         return asdict(self)

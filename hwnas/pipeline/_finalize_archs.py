@@ -62,5 +62,6 @@ def finalize_architectures(space: str, archs: Sequence[str], out_dir: str | os.P
     context = {"title": "hwnas finalize", "dataset": dataset.describe(), "space": space,
                "target": f"{config.target}, {config.latency_threads} thread(s)"}
     if dataset.name != "cifar10":
-        context["notes"] = [f"CIFAR-10 was not found: trained and evaluated on {dataset.name}."]
+        why = "CIFAR-10 was not found" if data == "auto" else f"--data {data}"
+        context["notes"] = [f"{why}: trained and evaluated on {dataset.name}, not CIFAR-10."]
     return write_report(out_dir, records, (), context)

@@ -9,7 +9,8 @@ from typing import Any, Sequence
 from hwnas import MissingDependencyError
 
 from ._baseline import ORIGIN_REFERENCE
-from ._report_data import candidate_table, headline, latency_points, pareto_points, step_series, variant_table
+from ._report_data import (candidate_table, latency_points, pareto_points, report_headline, step_series,
+                           variant_table)
 
 __all__ = ["write_report", "markdown_table"]
 
@@ -66,11 +67,13 @@ def write_report(directory: str | os.PathLike, records: Sequence[dict], front: S
     md += [f"- **{k}**: {v}" for k, v in facts.items()] + [f"- {n}" for n in ctx.get("notes", [])] + [""]
     if ctx.get("stages"):
         md += ["## Stages", "", markdown_table(ctx["stages"])]
-    md += ["## Headline", "", markdown_table([{"figure": k, "value": v} for k, v in headline(records).items()]),
+    md += ["## Headline", "", markdown_table([{"figure": k, "value": v} for k, v in report_headline(records).items()]),
            f"Reference from the origin document (CIFAR-10, this machine): {ORIGIN_REFERENCE['test_accuracy']}% "
            f"at {ORIGIN_REFERENCE['median_ms']} ms.", ""]
     if front:
-        md += ["## Predicted Pareto front", "", markdown_table(list(front)), ""]
+        shown = [front[i] for i in sorted({round(j * (len(front) - 1) / 24) for j in range(25)})]
+        md += ["## Predicted Pareto front", "", f"{len(front)} architectures; {len(shown)} shown, evenly spaced.", "",
+               markdown_table(shown), ""]
     md += ["## Finalized models", "", markdown_table(candidate_table(records)), "",
            "## Every variant (FP32, INT8, pruned, pruned INT8)", "",
            "Accuracies are top-1 % on the test set; `agree_*` is the share of test images on which two "

@@ -6,7 +6,7 @@ import math
 from typing import Sequence
 
 __all__ = ["candidate_table", "variant_table", "latency_points", "step_series", "pareto_points",
-           "headline"]
+           "report_headline"]
 
 
 def _variant(record: dict, name: str) -> dict:
@@ -91,7 +91,7 @@ def pareto_points(front: Sequence[dict], records: Sequence[dict]) -> dict:
     return {"predicted": predicted, "measured": measured}
 
 
-def headline(records: Sequence[dict], baseline: str = "origin-cnn", under_ms: float = 1.0) -> dict:
+def report_headline(records: Sequence[dict], baseline: str = "origin-cnn", under_ms: float = 1.0) -> dict:
     """The best finalized model against the baseline, and the best accuracy under ``under_ms``."""
     fp32 = [(r["name"], _variant(r, "fp32")) for r in records]
     fp32 = [(n, v) for n, v in fp32 if _ok(v) and _finite(v.get("ort_accuracy"))]

@@ -30,7 +30,8 @@ from .._unit import Unit, register_unit_op
 if TYPE_CHECKING:
     from torch import nn
 
-__all__ = ["STEM", "NOR_CONV", "AVG_POOL", "NODE", "RESBLOCK", "HEAD", "UNIT_OPS", "SHARED_RELU", "node_extra", "parse_node_extra"]
+__all__ = ["STEM", "NOR_CONV", "AVG_POOL", "NODE", "RESBLOCK", "HEAD", "UNIT_OPS", "SHARED_RELU",
+           "node_extra", "parse_node_extra"]
 
 STEM = "nb201_stem"
 NOR_CONV = "nb201_nor_conv"

@@ -132,6 +132,18 @@ class FBNetSpace(SearchSpace):
               num_classes: int | None = None) -> list[Unit]:
         return [unit for _, unit in self.pieces(arch, input_shape, num_classes)]
 
+    def all_units(self, input_shape: tuple[int, int, int] | None = None,
+                  num_classes: int | None = None) -> list[Unit]:
+        """Every distinct unit any network of the space runs (for a complete lookup table)."""
+        c_in, res = _check_shape(input_shape or self.default_input_shape)
+        out = {Unit(CONV_BN_RELU, c_in, _STEM, res, kernel=3)}
+        for cin, cout, stride in _LAYERS:
+            out.update(u for g in range(len(FBNET_BLOCKS)) if (u := _layer_unit(g, cin, cout, res, stride)))
+            res = -(-res // stride)
+        out.add(Unit(CONV_BN_RELU, _LAYERS[-1][1], _HEAD, res))
+        out.add(Unit(CLASSIFIER, _HEAD, num_classes or self.default_num_classes, res))
+        return sorted(out)
+
     def params(self, arch: Architecture, num_classes: int | None = None,
                input_shape: tuple[int, int, int] | None = None) -> int:
         """Trainable parameters (BN included), counted from the units without building."""

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-import json
 import math
-from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
@@ -16,6 +13,7 @@ from .._errors import ArchitectureError, ConfigError
 from .._space import Choice, Graph, SearchSpace, register_space
 from .._unit import Unit
 from ._blocks_units import CLASSIFIER, CONV_BN_RELU, DEPTHWISE_SEPARABLE, INVERTED_RESIDUAL, RESIZE, unit_cost
+from ._mbconv_config import DEFAULT_MBCONV_CONFIG, MBConvConfig, MBConvStage
 
 if TYPE_CHECKING:
     import torch
@@ -23,117 +21,8 @@ if TYPE_CHECKING:
 __all__ = ["MBConvSpace", "MBConvConfig", "MBConvStage", "DEFAULT_MBCONV_CONFIG"]
 
 
-def _ints(value: Any, field: str, minimum: int = 1) -> tuple[int, ...]:
-    """A non-empty tuple of distinct integers >= ``minimum``, or a ConfigError naming ``field``."""
-    items = value if isinstance(value, (list, tuple)) else [value]
-    if not items or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < minimum
-                        for v in items):
-        raise ConfigError(f"mbconv config: {field} must be a non-empty list of integers >= {minimum}, got {value!r}")
-    if len(set(items)) != len(items):
-        raise ConfigError(f"mbconv config: {field} has repeated values: {list(items)}")
-    return tuple(int(v) for v in items)
-
-
-def _int(value: Any, field: str, allowed: tuple[int, ...] | None = None, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ConfigError(f"mbconv config: {field} must be an integer >= {minimum}, got {value!r}")
-    if allowed is not None and value not in allowed:
-        raise ConfigError(f"mbconv config: {field} must be one of {', '.join(map(str, allowed))}, got {value}")
-    return int(value)
-
-
-@dataclass(frozen=True)
-class MBConvStage:
-    """One stage: the allowed block counts (``depths``), output channel counts (``widths``), and the
-    stride of its first block."""
-
-    depths: tuple[int, ...]
-    widths: tuple[int, ...]
-    stride: int = 1
-
-    @classmethod
-    def from_value(cls, value: Any, where: str) -> "MBConvStage":
-        if isinstance(value, MBConvStage):
-            value = asdict(value)
-        if not isinstance(value, dict):
-            raise ConfigError(f"mbconv config: {where} must be a mapping with depths, widths, stride; got {value!r}")
-        unknown = set(value) - {"depths", "widths", "stride"}
-        if unknown or not {"depths", "widths"} <= set(value):
-            raise ConfigError(f"mbconv config: {where} needs keys depths, widths (and stride), got {sorted(value)}")
-        return cls(depths=_ints(value["depths"], f"{where}.depths"), widths=_ints(value["widths"], f"{where}.widths"),
-                   stride=_int(value.get("stride", 1), f"{where}.stride", allowed=(1, 2)))
-
-
-@dataclass(frozen=True)
-class MBConvConfig:
-    """The settings of an ``mbconv`` space (every field validated by ``from_dict``).
-
-    ``resolutions``: input sizes an architecture may run at (the network resizes its input to its
-    resolution first); ``stem_width`` / ``stem_stride``: the 3x3 stem convolution; ``stages``: see
-    ``MBConvStage``; ``kernels`` / ``expansions``: per-block depthwise kernel (odd) and expansion
-    choices (expansion 1 is MobileNet's depthwise-separable block, without an expand convolution);
-    ``head_width``: channels of the final 1x1 conv before pooling (0: none).
-    """
-
-    resolutions: tuple[int, ...]
-    stem_width: int
-    stem_stride: int
-    stages: tuple[MBConvStage, ...]
-    kernels: tuple[int, ...]
-    expansions: tuple[int, ...]
-    head_width: int
-
-    @classmethod
-    def from_dict(cls, config: dict) -> "MBConvConfig":
-        """Validated config; missing fields take the default's values."""
-        known = [f.name for f in fields(cls)]
-        unknown = sorted(set(config) - set(known))
-        if unknown:
-            raise ConfigError(f"mbconv config: unknown field {unknown[0]!r}; known: {', '.join(known)}")
-        merged = {**DEFAULT_MBCONV_CONFIG.to_dict(), **config}
-        stages = merged["stages"]
-        if not isinstance(stages, (list, tuple)) or not stages:
-            raise ConfigError(f"mbconv config: stages must be a non-empty list, got {stages!r}")
-        kernels = _ints(merged["kernels"], "kernels")
-        if any(k % 2 == 0 for k in kernels):
-            raise ConfigError(f"mbconv config: kernels must be odd, got {list(kernels)}")
-        return cls(
-            resolutions=_ints(merged["resolutions"], "resolutions", minimum=4),
-            stem_width=_int(merged["stem_width"], "stem_width"),
-            stem_stride=_int(merged["stem_stride"], "stem_stride", allowed=(1, 2)),
-            stages=tuple(MBConvStage.from_value(s, f"stages[{i}]") for i, s in enumerate(stages)),
-            kernels=kernels, expansions=_ints(merged["expansions"], "expansions"),
-            head_width=_int(merged["head_width"], "head_width", minimum=0))
-
-    def to_dict(self) -> dict:
-        """JSON-serialisable (lists, not tuples)."""
-        d = asdict(self)
-        return json.loads(json.dumps(d))
-
-    def digest(self) -> str:
-        """A short hash naming this configuration."""
-        return hashlib.sha1(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:8]
-
-
-# Sized for 32x32 CIFAR-10 on a CPU: from ~0.05 ms (16x16 input, one narrow block per stage) to
-# tens of ms (32x32, 4 wide blocks per stage, expansion 6, 7x7 kernels) with ONNX Runtime, 1 thread.
-DEFAULT_MBCONV_CONFIG = MBConvConfig(
-    resolutions=(16, 24, 32),
-    stem_width=16,
-    stem_stride=1,
-    stages=(
-        MBConvStage(depths=(1,), widths=(8, 16, 24), stride=1),
-        MBConvStage(depths=(1, 2, 3, 4), widths=(16, 24, 32, 48), stride=2),
-        MBConvStage(depths=(1, 2, 3, 4), widths=(24, 32, 48, 64, 96), stride=2),
-        MBConvStage(depths=(1, 2, 3, 4), widths=(48, 64, 96, 128, 192), stride=1),
-        MBConvStage(depths=(1, 2, 3, 4), widths=(96, 128, 192, 256, 384), stride=2),
-    ),
-    kernels=(3, 5, 7),
-    expansions=(1, 3, 4, 6),
-    head_width=256,
-)
-
 _KINDS = ("input", "stem", "block", "skipped", "head", "output")
+_CHUNK = 4096  # rows encoded at a time
 
 
 @register_space("mbconv")
@@ -296,6 +185,33 @@ class MBConvSpace(SearchSpace):
               num_classes: int | None = None) -> list[Unit]:
         return [unit for _, unit in self.pieces(arch, input_shape, num_classes)]
 
+    def all_units(self, input_shape: tuple[int, int, int] | None = None,
+                  num_classes: int | None = None) -> list[Unit]:
+        """Every distinct unit any network of the space runs (for a complete lookup table)."""
+        cfg = self.cfg
+        c, size = _check_shape(input_shape or self.default_input_shape, self.name)
+        out: set[Unit] = set()
+        for res in cfg.resolutions:
+            if res != size:
+                out.add(Unit(RESIZE, c, c, size, extra=f"size={res}"))
+            out.add(Unit(CONV_BN_RELU, c, cfg.stem_width, res, kernel=3, stride=cfg.stem_stride))
+            res, inputs = -(-res // cfg.stem_stride), (cfg.stem_width,)
+            for stage in cfg.stages:
+                for j, cin_options in enumerate([inputs] + [None] * (max(stage.depths) - 1)):
+                    stride = stage.stride if j == 0 else 1
+                    for width, k, e in itertools.product(stage.widths, cfg.kernels, cfg.expansions):
+                        for cin in cin_options or (width,):
+                            op = INVERTED_RESIDUAL if e > 1 else DEPTHWISE_SEPARABLE
+                            out.add(Unit(op, cin, width, res, kernel=k, stride=stride, expansion=float(e),
+                                         residual=stride == 1 and cin == width))
+                    res = -(-res // stride)
+                inputs = stage.widths
+            for width in inputs:
+                if cfg.head_width:
+                    out.add(Unit(CONV_BN_RELU, width, cfg.head_width, res))
+                out.add(Unit(CLASSIFIER, cfg.head_width or width, num_classes or self.default_num_classes, res))
+        return sorted(out)
+
     def params(self, arch: Architecture, num_classes: int | None = None,
                input_shape: tuple[int, int, int] | None = None) -> int:
         """Trainable parameters (BN included), counted from the units without building."""
@@ -310,36 +226,43 @@ class MBConvSpace(SearchSpace):
     def encode_genes(self, genes: np.ndarray) -> np.ndarray:
         """One-hot genes, then numeric features for tree models: resolution; per stage depth and
         width; per block slot kernel, expansion and multiply-adds in M (0 when inactive); total
-        depth and total multiply-adds in M (default input and class count). Vectorised."""
-        genes = np.asarray(genes, dtype=np.int64)
-        numeric = self._numeric_features(genes)
-        onehot = super().encode_genes(genes)
-        return np.concatenate([onehot, numeric], axis=1)
+        depth and total multiply-adds in M (default input and class count). Vectorised, by
+        cache-sized chunks of rows (column writes into a large matrix are slow otherwise)."""
+        genes = np.asarray(genes, dtype=np.int64).reshape(-1, len(self.cardinalities))
+        n_onehot = sum(self.cardinalities)
+        out = np.empty((len(genes), len(self.encoding_names)), dtype=np.float32)
+        for start in range(0, len(genes), _CHUNK):
+            part = genes[start:start + _CHUNK]
+            out[start:start + _CHUNK, :n_onehot] = super().encode_genes(part)
+            self._numeric_features(part, out[start:start + _CHUNK, n_onehot:])
+        return out
 
-    def _numeric_features(self, genes: np.ndarray) -> np.ndarray:
+    def _numeric_features(self, genes: np.ndarray, out: np.ndarray) -> None:
+        """Write the numeric features of ``genes`` into ``out`` (rows x features)."""
         cfg, tables = self.cfg, self._tables()
-        out = np.empty((len(genes), len(self.encoding_names) - sum(self.cardinalities)), dtype=np.float32)
-        out[:, 0] = tables["resolution"][genes[:, 0]]
-        macs = tables["fixed"][genes[:, 0]].astype(np.float64)
-        col, depth_total, prev_width = 1, 0, None
+        g = np.ascontiguousarray(genes.T)  # one contiguous row per gene, one per feature below
+        cols = np.empty((out.shape[1], len(genes)), dtype=np.float32)
+        cols[0] = tables["resolution"][g[0]]
+        macs = tables["fixed"][g[0]].astype(np.float64)
+        col, prev_width = 1, None
         for s, (stage, dg, wg, slots) in enumerate(zip(cfg.stages, self._depth_gene, self._width_gene, self._block_genes)):
-            d, w = genes[:, dg], genes[:, wg]
-            out[:, col], out[:, col + 1] = np.asarray(stage.depths)[d], np.asarray(stage.widths)[w]
-            depth_total = depth_total + out[:, col]
+            d, w = g[dg], g[wg]
+            cols[col], cols[col + 1] = np.asarray(stage.depths)[d], np.asarray(stage.widths)[w]
             col += 2
             for j, (kg, eg) in enumerate(slots):
                 active = tables["active"][s][j][d]
-                out[:, col] = tables["kernel"][genes[:, kg]] * active
-                out[:, col + 1] = tables["expansion"][genes[:, eg]] * active
-                first = (genes[:, 0], prev_width) if j == 0 and prev_width is not None else (genes[:, 0],)
-                block = tables["block"][s][j][(*first, w, genes[:, kg], genes[:, eg])] * active
-                out[:, col + 2] = block / 1e6
+                cols[col] = tables["kernel"][g[kg]] * active
+                cols[col + 1] = tables["expansion"][g[eg]] * active
+                first = (g[0], prev_width) if j == 0 and prev_width is not None else (g[0],)
+                block = tables["block"][s][j][(*first, w, g[kg], g[eg])] * active
+                cols[col + 2] = block / 1e6
                 macs += block
                 col += 3
             prev_width = w
-        macs += tables["head"][genes[:, 0], prev_width]
-        out[:, col], out[:, col + 1] = depth_total, macs / 1e6
-        return out
+        macs += tables["head"][g[0], prev_width]
+        depth_rows = [1 + sum(2 + 3 * len(sl) for sl in self._block_genes[:i]) for i in range(len(cfg.stages))]
+        cols[col], cols[col + 1] = cols[depth_rows].sum(axis=0), macs / 1e6
+        out[:] = cols.T
 
     def _tables(self) -> dict:
         """Look-up tables of the numeric features, indexed by genes (built once per space)."""

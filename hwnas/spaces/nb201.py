@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
@@ -23,6 +24,8 @@ NB201_OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_
 NB201_EDGES: tuple[tuple[int, int], ...] = ((1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2))
 _CHANNELS, _CELLS_PER_STAGE, _STAGES = 16, 5, 3
 _NONE, _SKIP, _CONV1, _CONV3, _POOL = range(5)
+# The edges into node 1, 2 and 3.
+_EDGES_INTO = tuple(tuple(k for k, (dst, _) in enumerate(NB201_EDGES) if dst == node) for node in (1, 2, 3))
 
 
 @register_space("nb201")
@@ -127,14 +130,26 @@ class NB201Space(SearchSpace):
         return total + c_last * classes + classes
 
     def units(self, arch: Architecture, input_shape: tuple[int, int, int] | None = None) -> list[Unit]:
+        """Stem; per cell its conv / pool edges and its nodes' elementwise work (see
+        ``_nb201_units``); the two reduction blocks; the head: 34 to 124 units a network, 43
+        distinct units over the whole space at a given input.
+
+        All cell units keep their input shape, so a profiler can time their marginal cost inside
+        a chain, ``(T(unit x k) - T(unit)) / (k - 1)``: free of the per-run overhead and of the
+        layout conversions ONNX Runtime adds at the edges of a one-op graph (a network runs its
+        convolutions in one blocked layout throughout). The sum of those costs tracks the
+        network (``benchmarks/nb201_unit_sum.py``); the sum of the units' plain graph times does
+        not (1.2 to 3 times the network on this project's 2-core machine).
+        """
         c_in, res = _check_shape(input_shape or self.default_input_shape)
         genes = self.check(arch).genes
         out = [Unit(STEM, c_in, _CHANNELS, res, kernel=3)]
         for stage, (c, r) in enumerate(_stages(res)):
             if stage > 0:
                 out.append(Unit(RESBLOCK, c // 2, c, 2 * r, kernel=3, stride=2, residual=True))
-            cell = [u for _, u in _cell_units(genes, c, r)]
-            out.extend(cell * _CELLS_PER_STAGE)
+            # the network's first cell reads the stem's convolution, the others a sum (_cell_units)
+            out.extend(u for _, u in _cell_units(genes, c, r, stage == 0))
+            out.extend([u for _, u in _cell_units(genes, c, r)] * (_CELLS_PER_STAGE - 1))
         c_last = _CHANNELS * 2 ** (_STAGES - 1)
         out.append(Unit(HEAD, c_last, self.default_num_classes, res // 4))
         return out
@@ -151,7 +166,7 @@ class NB201Space(SearchSpace):
         for k, (dst, src) in enumerate(NB201_EDGES):
             if src == 0:
                 adjacency[0, k + 1] = 1.0
-            for j, (dst2, src2) in enumerate(NB201_EDGES):
+            for j, (_, src2) in enumerate(NB201_EDGES):
                 if src2 == dst:
                     adjacency[k + 1, j + 1] = 1.0
             if dst == 3:
@@ -160,9 +175,10 @@ class NB201Space(SearchSpace):
         features[0, 0] = features[n - 1, -1] = 1.0
         features[np.arange(1, n - 1), np.asarray(genes) + 1] = 1.0
         per_edge: list[list[Unit]] = [[] for _ in NB201_EDGES]
-        for c, r in _stages(self.default_input_shape[1]):
-            for edge, unit in _cell_units(genes, c, r):
-                per_edge[edge].extend([unit] * _CELLS_PER_STAGE)
+        for stage, (c, r) in enumerate(_stages(self.default_input_shape[1])):
+            for i in range(_CELLS_PER_STAGE):
+                for edge, unit in _cell_units(genes, c, r, stage == 0 and i == 0):
+                    per_edge[edge].append(unit)
         units = ((),) + tuple(tuple(u) for u in per_edge) + ((),)
         return Graph(adjacency, features, units)
 
@@ -179,30 +195,53 @@ def _check_shape(shape: tuple[int, ...]) -> tuple[int, int]:
     return int(shape[0]), int(shape[1])
 
 
-def _cell_units(genes: tuple[int, ...], channels: int, res: int) -> list[tuple[int, Unit]]:
+@lru_cache(maxsize=1 << 16)
+def _cell_units(genes: tuple[int, ...], channels: int, res: int,
+                input_is_conv: bool = False) -> tuple[tuple[int, Unit], ...]:
     """(edge, unit) of one cell in execution order: a node's conv and pool edges, then its
     elementwise work (zeros and adds), which belongs to its last edge.
 
     Identical parameter-free ops on one source run once (ONNX Runtime merges them): one ReLU,
     one pooling and one ``x * 0`` per source node. A node fed by one ``skip_connect`` runs nothing.
+    ONNX Runtime also folds ``x * 0`` into the convolution that computes x when nothing else reads
+    x: node 1 after a ``nor_conv``, and the cell input when it is the stem's output
+    (``input_is_conv``, the network's first cell).
     """
     out: list[tuple[int, Unit]] = []
-    relu, pooled, zeroed = set(), set(), set()
-    for node in (1, 2, 3):
-        edges = [k for k, (dst, _) in enumerate(NB201_EDGES) if dst == node]
+    relu: set[int] = set()
+    pooled: set[int] = set()
+    zeroed = {src for src in _conv_sources(genes, input_is_conv) if _only_zeroed(genes, src)}
+    for edges in _EDGES_INTO:
         zeros = 0
         for k in edges:
             src, gene = NB201_EDGES[k][1], genes[k]
             if gene in (_CONV1, _CONV3):
                 extra = SHARED_RELU if src in relu else ""
-                out.append((k, Unit(NOR_CONV, channels, channels, res, kernel=3 if gene == _CONV3 else 1, extra=extra)))
+                out.append((k, _unit(NOR_CONV, channels, res, 3 if gene == _CONV3 else 1, extra)))
                 relu.add(src)
             elif gene == _POOL and src not in pooled:
-                out.append((k, Unit(AVG_POOL, channels, channels, res, kernel=3)))
+                out.append((k, _unit(AVG_POOL, channels, res, 3)))
                 pooled.add(src)
             elif gene == _NONE and src not in zeroed:
                 zeros += 1
                 zeroed.add(src)
         if len(edges) > 1 or zeros:
-            out.append((edges[-1], Unit(NODE, channels, channels, res, extra=node_extra(len(edges), zeros))))
-    return out
+            out.append((edges[-1], _unit(NODE, channels, res, 1, node_extra(len(edges), zeros))))
+    return tuple(out)
+
+
+@lru_cache(maxsize=1024)
+def _unit(op: str, channels: int, res: int, kernel: int, extra: str = "") -> Unit:
+    """A cell unit (shared instances: a network holds up to 124 of them)."""
+    return Unit(op, channels, channels, res, kernel=kernel, extra=extra)
+
+
+def _conv_sources(genes: tuple[int, ...], input_is_conv: bool) -> list[int]:
+    """The cell nodes whose value is a convolution's output (BN folded): the input after the
+    stem, node 1 after a single ``nor_conv`` edge (nodes 2 and 3 are sums)."""
+    return ([0] if input_is_conv else []) + ([1] if genes[0] in (_CONV1, _CONV3) else [])
+
+
+def _only_zeroed(genes: tuple[int, ...], src: int) -> bool:
+    """Whether every edge leaving node ``src`` is ``none``."""
+    return all(genes[k] == _NONE for k, (_, s) in enumerate(NB201_EDGES) if s == src)

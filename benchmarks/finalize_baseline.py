@@ -1,0 +1,123 @@
+"""Goals of the final pass (issue 7) on CIFAR-10, ``ort-cpu`` with 1 thread, this machine.
+
+Runs the main job (profile, surrogates, search, finalize) with the latency budget set just under
+the measured latency of the origin document's CNN, trains every candidate and the CNN for the same
+10 epochs on the full training set, and checks:
+
+- the best mbconv model dominates the CNN (higher test accuracy at equal or lower measured latency);
+- the best accuracy under 1 ms;
+- INT8 >= 1.5x faster than FP32 for <= 1 point of accuracy lost;
+- every finalized model's measured latency within +-10% of its prediction.
+
+Full run (long: ~10 CIFAR-10 epochs per model on 2 cores; resumes when rerun)::
+
+    python benchmarks/finalize_baseline.py
+
+Validation on tiny settings (minutes)::
+
+    python benchmarks/finalize_baseline.py --smoke
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from _common import REPO, require_shared, write_results
+
+
+def _settings(args):
+    from hwnas.pipeline import FinalizeConfig, RunConfig
+
+    if args.smoke:
+        fin = FinalizeConfig(epochs=1, train_subset=2000, test_limit=1000, finetune_epochs=1, calibration_images=64)
+        return RunConfig.quick(data="cifar10", profile_dir=args.profile, proxy_archs=4, search_evals=2000,
+                               candidates=2, extra_budgets_ms=(1.0,), finalize=fin)
+    fin = FinalizeConfig(epochs=args.epochs, train_subset=None, test_limit=None, threads=args.threads)
+    return RunConfig(data="cifar10", profile_dir=args.profile, candidates=args.candidates,
+                     extra_budgets_ms=(1.0,), proxy_archs=args.proxy_archs, finalize=fin)
+
+
+def _baseline_ms(threads: int) -> float:
+    import torch
+
+    from hwnas import export_onnx
+    from hwnas.pipeline import build_origin_cnn, measure_onnx_latency
+
+    torch.manual_seed(0)
+    path = export_onnx(build_origin_cnn().eval(), (3, 32, 32), REPO / "benchmarks" / "results" / "_origin_cnn.onnx")
+    try:
+        return measure_onnx_latency(path, (3, 32, 32), threads=threads).median_ms
+    finally:
+        path.unlink()
+
+
+def _rows(records: list[dict]) -> list[dict]:
+    rows = []
+    for r in records:
+        fp32 = next((v for v in r["variants"] if v["variant"] == "fp32"), {})
+        for v in r["variants"]:
+            pred = r.get("predicted_ms") if v["variant"] == "fp32" else None
+            rows.append({"model": r["name"][:60], "variant": v["variant"], "test_acc": v.get("ort_accuracy"),
+                         "median_ms": v.get("median_ms"), "predicted_ms": pred,
+                         "latency_error_%": 100 * (v["median_ms"] - pred) / pred if pred and v.get("median_ms") else None,
+                         "speedup": v.get("speedup"),
+                         "acc_change": (v["ort_accuracy"] - fp32["ort_accuracy"])
+                         if v.get("ort_accuracy") is not None and fp32.get("ort_accuracy") is not None else None,
+                         "agree_torch_%": v.get("agreement_torch_ort"), "size_kb": v.get("size_kb"),
+                         "error": v.get("error") or r.get("error", "")})
+    return rows
+
+
+def _summary(records: list[dict], rows: list[dict]) -> dict:
+    from hwnas.pipeline import ORIGIN_REFERENCE, report_headline
+
+    head = report_headline(records)
+    int8 = [r for r in rows if r["variant"] == "int8" and r["speedup"] is not None and r["model"] != "origin-cnn"]
+    errors = [abs(r["latency_error_%"]) for r in rows if r["latency_error_%"] is not None]
+    return {
+        **head,
+        "reference_acc": ORIGIN_REFERENCE["test_accuracy"], "reference_ms": ORIGIN_REFERENCE["median_ms"],
+        "goal_dominates": head.get("dominating") is not None,
+        "int8_speedups": [round(r["speedup"], 3) for r in int8],
+        "int8_acc_changes": [round(r["acc_change"], 2) for r in int8],
+        "goal_int8": any(r["speedup"] >= 1.5 and r["acc_change"] >= -1.0 for r in int8),
+        "max_abs_latency_error_%": max(errors) if errors else None,
+        "goal_latency_within_10%": bool(errors) and max(errors) <= 10.0,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--smoke", action="store_true", help="tiny settings to validate the script")
+    ap.add_argument("--out", default=None, help="run directory (default benchmarks/results/finalize_baseline_run)")
+    ap.add_argument("--profile", default=None, help="reuse a profile of the default mbconv at 32x32")
+    ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--candidates", type=int, default=3)
+    ap.add_argument("--proxy-archs", type=int, default=24)
+    ap.add_argument("--threads", type=int, default=2, help="torch threads for training")
+    ap.add_argument("--margin", type=float, default=0.9, help="budget = margin x the CNN's measured latency")
+    args = ap.parse_args()
+    require_shared("cifar10", "train_jpeg.npz")
+    from hwnas.pipeline import run_pipeline
+
+    started = time.time()
+    name = "finalize_baseline_smoke" if args.smoke else "finalize_baseline"
+    out = Path(args.out or REPO / "benchmarks" / "results" / f"{name}_run")
+    baseline_ms = _baseline_ms(1)
+    cfg = _settings(args).replace(budget_ms=args.margin * baseline_ms)
+    run_pipeline(out, cfg)
+    records = json.loads((out / "finalize.json").read_text())["candidates"]
+    rows = _rows(records)
+    summary = {"budget_ms": cfg.budget_ms, **_summary(records, rows),
+               "stages_s": {s["stage"]: s["seconds"] for s in json.loads((out / "run.json").read_text())["stages"]}}
+    notes = (f"Report with figures: {out / 'report.md'}. Training: {cfg.finalize.epochs} epochs on "
+             f"{cfg.finalize.train_subset or 50000} images; test accuracy on "
+             f"{cfg.finalize.test_limit or 10000} test images (ONNX Runtime FP32/INT8).")
+    print(write_results(name, rows, summary, notes=notes, started=started))
+
+
+if __name__ == "__main__":
+    main()

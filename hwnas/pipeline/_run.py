@@ -1,0 +1,100 @@
+"""`run_pipeline`: the main job behind ``hwnas run``, from an unprofiled machine to a report."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from ._candidate import candidate_from_arch, origin_baseline
+from ._finalize import finalize
+from ._io import write_json_atomic
+from ._report import write_report
+from ._run_config import RunConfig
+from ._run_stages import (
+    accuracy_stage,
+    baseline_latency,
+    front_records,
+    latency_stage,
+    make_space,
+    pick_candidates,
+    profile_stage,
+    proxy_architectures,
+    search_stage,
+)
+
+__all__ = ["run_pipeline"]
+
+log = logging.getLogger("hwnas.run")
+
+
+class _Stages:
+    """Wall-clock seconds of each stage, saved in ``run.json`` as the run goes."""
+
+    def __init__(self, out: Path, state: dict) -> None:
+        self.out, self.state = out, state
+        state.setdefault("stages", [])
+
+    @contextmanager
+    def stage(self, name: str, note: str = ""):
+        log.info("stage %s", name)
+        t0 = time.perf_counter()
+        yield
+        self.state["stages"].append({"stage": name, "seconds": round(time.perf_counter() - t0, 1), "note": note})
+        write_json_atomic(self.out / "run.json", self.state)
+
+
+def run_pipeline(out_dir: str | os.PathLike = "hwnas-run", config: RunConfig | None = None,
+                 progress: bool = True) -> Path:
+    """Profile this machine, fit the surrogates, search under the latency budget, finalize the
+    best candidates (and the baseline) and write ``out_dir/report.md``; returns its path.
+
+    Every stage keeps its results in ``out_dir`` (profile, proxy trainings, search history,
+    checkpoints): rerunning the same command after an interruption continues where it stopped.
+    """
+    from hwnas.datasets import load_dataset
+
+    cfg = config or RunConfig()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    state: dict = {"config": cfg.to_dict(), "notes": []}
+    stages = _Stages(out, state)
+    with stages.stage("data"):
+        dataset = load_dataset(cfg.data, cfg.data_dir)
+        shape = tuple(dataset.input_shape)
+        state["dataset"] = dataset.describe()
+        if dataset.name != "cifar10":
+            why = "CIFAR-10 was not found" if cfg.data == "auto" else f"--data {cfg.data}"
+            state["notes"].append(f"{why}: this run used the embedded {dataset.name} data set, not CIFAR-10.")
+    space = make_space(cfg, shape)
+    with stages.stage("baseline latency"):
+        baseline_ms = baseline_latency(shape, dataset.num_classes, cfg, out)
+        budget = cfg.budget_ms or baseline_ms
+        budgets = [budget, *cfg.extra_budgets_ms]
+        state.update(baseline_ms=baseline_ms, budget_ms=budget, budgets_ms=budgets)
+    with stages.stage("profile", "reused" if cfg.profile_dir else "measured"):
+        prof = profile_stage(space, shape, cfg, out, progress)
+    with stages.stage("latency surrogate", cfg.latency_predictor):
+        lat = latency_stage(space, prof, cfg, out)
+    with stages.stage("accuracy surrogate", f"{cfg.proxy_archs} proxy trainings"):
+        archs = proxy_architectures(space, lat, max(budgets), cfg.proxy_archs, cfg.seed)
+        acc, proxies = accuracy_stage(space, archs, dataset, cfg, out, progress)
+        state["proxy_trainings"] = proxies.to_dict("records")
+    with stages.stage("search", f"{cfg.strategy}, {cfg.search_evals} evaluations"):
+        front = front_records(search_stage(space, lat, acc, max(budgets), cfg, out, progress))
+        state["front"] = front
+    with stages.stage("finalize", f"{cfg.candidates} candidates" + (" + baseline" if cfg.baseline else "")):
+        chosen = pick_candidates(front, cfg.candidates, budgets)
+        cands = [candidate_from_arch(space, r["arch"], predicted_ms=r["predicted_ms"],
+                                     predicted_accuracy=r["predicted_accuracy"]) for r in chosen]
+        if cfg.baseline:
+            cands.insert(0, origin_baseline())
+        records = finalize(cands, dataset, cfg.finalize, out, progress=progress)
+    context = {"title": "hwnas run", "dataset": state["dataset"], "space": space.name,
+               "target": f"{cfg.finalize.target}, {cfg.finalize.latency_threads} thread(s)", "budget_ms": max(budgets),
+               "notes": state["notes"] + [f"Budgets: {', '.join(f'{b:.4g}' for b in budgets)} ms (the origin CNN "
+                                          f"measures {baseline_ms:.4g} ms here)."],
+               "stages": state["stages"]}
+    return write_report(out, records, front, context)

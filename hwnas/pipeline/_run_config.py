@@ -1,0 +1,91 @@
+"""`RunConfig`: the settings of ``hwnas run``, with the default and ``--quick`` presets."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import asdict, dataclass, field
+
+from hwnas import ConfigError
+
+from ._config import FinalizeConfig
+
+__all__ = ["RunConfig", "QUICK_SPACE"]
+
+# ``--quick`` searches a narrower mbconv (2 kernels, 3 expansions, 2 widths and up to 2 blocks per
+# stage): its ~150 units profile in about a minute where the default space's ~3400 take ~20.
+QUICK_SPACE = {
+    "stem_width": 16,
+    "stages": [{"depths": [1], "widths": [16], "stride": 1},
+               {"depths": [1, 2], "widths": [24, 32], "stride": 2},
+               {"depths": [1, 2], "widths": [32, 48], "stride": 2},
+               {"depths": [1, 2], "widths": [64, 96], "stride": 1},
+               {"depths": [1, 2], "widths": [96, 128], "stride": 2}],
+    "kernels": [3, 5], "expansions": [1, 3, 6], "head_width": 256,
+}
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything ``hwnas run`` does, stage by stage.
+
+    Data: ``data`` (``auto`` = CIFAR-10 when found, else the embedded digits). Space: ``space``
+    configured by ``space_config`` (``None``: the default; its ``resolutions`` default to the data's
+    resolution in quick runs). Profile: ``profile_dir`` reuses a profile, else one is measured with
+    ``profile_networks`` whole networks. Surrogates: ``latency_predictor`` fitted on the profile;
+    ``accuracy_predictor`` fitted on ``proxy_archs`` short real trainings (``proxy_epochs`` on
+    ``proxy_subset`` images). Search: ``strategy`` for ``search_evals`` surrogate evaluations under
+    ``budget_ms`` (``None``: the measured latency of the origin document's CNN, the baseline to
+    beat; the search's constraint is the largest of it and ``extra_budgets_ms``). Then the most
+    accurate architecture under each budget, and more of the front up to ``candidates``, are
+    finalized with ``finalize``, next to the baseline when ``baseline``.
+    """
+
+    data: str = "auto"
+    data_dir: str | None = None
+    space: str = "mbconv"
+    space_config: dict | None = None
+    profile_dir: str | None = None
+    profile_networks: int = 60
+    latency_predictor: str = "lut"
+    accuracy_predictor: str = "xgb"
+    proxy_archs: int = 24
+    proxy_epochs: int = 2
+    proxy_subset: int = 2000
+    strategy: str = "nsga2"
+    search_evals: int = 20000
+    budget_ms: float | None = None
+    extra_budgets_ms: tuple[float, ...] = ()
+    candidates: int = 2
+    baseline: bool = True
+    seed: int = 0
+    finalize: FinalizeConfig = field(default_factory=lambda: FinalizeConfig(epochs=10, train_subset=10000))
+
+    def __post_init__(self) -> None:
+        checks = [
+            (self.profile_networks >= 2, f"profile_networks must be >= 2, got {self.profile_networks}"),
+            (self.proxy_archs >= 2, f"proxy_archs must be >= 2, got {self.proxy_archs}"),
+            (self.proxy_epochs >= 1, f"proxy_epochs must be >= 1, got {self.proxy_epochs}"),
+            (self.search_evals >= 1, f"search_evals must be >= 1, got {self.search_evals}"),
+            (self.candidates >= 1, f"candidates must be >= 1, got {self.candidates}"),
+            (self.budget_ms is None or self.budget_ms > 0, f"budget_ms must be > 0, got {self.budget_ms}"),
+            (all(b > 0 for b in self.extra_budgets_ms), f"budgets must be > 0, got {self.extra_budgets_ms}"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(f"run: {message}")
+
+    @classmethod
+    def quick(cls, **overrides) -> "RunConfig":
+        """The ``--quick`` preset: a narrower space and short trainings, about 5 minutes here."""
+        base = dict(space_config=dict(QUICK_SPACE), profile_networks=12, proxy_archs=8, proxy_epochs=1,
+                    proxy_subset=1000, search_evals=3000, candidates=2,
+                    finalize=FinalizeConfig(epochs=2, train_subset=5000, test_limit=2000, finetune_epochs=1,
+                                            calibration_images=64))
+        base.update(overrides)
+        return cls(**base)
+
+    def replace(self, **changes) -> "RunConfig":
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        return asdict(self)

@@ -1,0 +1,133 @@
+"""The stages of ``hwnas run``, each a short function over the public APIs of the other parts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from hwnas import Architecture, ConfigError, DataError, SearchSpace, create_space, export_onnx, get_space
+
+from ._baseline import build_origin_cnn
+from ._latency import measure_onnx_latency
+from ._run_config import RunConfig
+
+__all__ = ["make_space", "baseline_latency", "profile_stage", "latency_stage", "proxy_architectures",
+           "accuracy_stage", "search_stage", "front_records", "pick_candidates"]
+
+
+def make_space(cfg: RunConfig, input_shape: tuple[int, int, int]) -> SearchSpace:
+    """The space to search; a configured one runs at the data's resolution unless told otherwise."""
+    if cfg.space_config is None:
+        return get_space(cfg.space)
+    config = dict(cfg.space_config)
+    if cfg.space == "mbconv":
+        config.setdefault("resolutions", [int(input_shape[1])])
+    return create_space(cfg.space, **config)
+
+
+def baseline_latency(input_shape, num_classes: int, cfg: RunConfig, out: Path) -> float:
+    """Measured median latency (ms) of the origin document's CNN on the run's target."""
+    import torch
+
+    torch.manual_seed(cfg.seed)
+    path = export_onnx(build_origin_cnn(num_classes, input_shape).eval(), input_shape, out / "baseline_latency.onnx")
+    fin = cfg.finalize
+    return measure_onnx_latency(path, input_shape, fin.target, fin.latency_threads).median_ms
+
+
+def profile_stage(space: SearchSpace, input_shape, cfg: RunConfig, out: Path, progress: bool):
+    """Reuse ``cfg.profile_dir`` (it must be this space at this input), or profile this machine."""
+    from hwnas.profiler import load_profile, profile
+
+    if cfg.profile_dir:
+        prof = load_profile(cfg.profile_dir)
+        if prof.space.name != space.name or tuple(prof.input_shape) != tuple(input_shape):
+            raise DataError(f"{cfg.profile_dir}: profiled {prof.space.name} at input {tuple(prof.input_shape)}, "
+                            f"this run needs {space.name} at {tuple(input_shape)}")
+        return prof
+    fin = cfg.finalize
+    return profile(space, fin.target, out / "profile", networks=cfg.profile_networks, seed=cfg.seed,
+                   progress=progress, threads=fin.latency_threads, input_shape=tuple(input_shape))
+
+
+def latency_stage(space: SearchSpace, prof, cfg: RunConfig, out: Path):
+    """The latency surrogate, fitted on the profile's whole-network measurements."""
+    from hwnas.predictors import create_predictor
+
+    pred = create_predictor("latency", cfg.latency_predictor, space, profile=prof).fit_profile()
+    pred.save(out / "latency_predictor")
+    return pred
+
+
+def proxy_architectures(space: SearchSpace, latency_pred, budget_ms: float, n: int, seed: int) -> list[Architecture]:
+    """``n`` architectures to train for real, spread over predicted latency up to 1.5x the budget
+    (where the search will look), seeded."""
+    pool = space.sample_many(40 * n, rng=seed)
+    ms = latency_pred.predict(pool)
+    order = np.argsort(ms, kind="stable")
+    near = [i for i in order if ms[i] <= 1.5 * budget_ms]
+    if len(near) < n:
+        near = list(order[:n])
+    pick = np.unique(np.linspace(0, len(near) - 1, n).round().astype(int))
+    return [pool[near[i]] for i in pick]
+
+
+def accuracy_stage(space: SearchSpace, archs, dataset, cfg: RunConfig, out: Path, progress: bool):
+    """Short real trainings of ``archs`` (resumable), and the accuracy surrogate fitted on them."""
+    from hwnas.datasets import ProxyBudget, build_accuracy_dataset
+    from hwnas.predictors import create_predictor
+
+    budget = ProxyBudget(epochs=cfg.proxy_epochs, subset=cfg.proxy_subset, seed=cfg.seed, dataset=dataset.name,
+                         val_size=int(min(1000, len(dataset.y_train) // 4)))
+    frame = build_accuracy_dataset(space, archs, budget, out / "accuracy_dataset", data_dir=cfg.data_dir,
+                                   progress=progress)
+    if len(frame) < 2:
+        raise DataError(f"{out / 'accuracy_dataset'}: fewer than 2 trained architectures")
+    pred = create_predictor("accuracy", cfg.accuracy_predictor, space).fit(
+        frame["arch"].tolist(), frame["accuracy"].to_numpy(np.float64))
+    pred.save(out / "accuracy_predictor")
+    return pred, frame
+
+
+def search_stage(space: SearchSpace, latency_pred, accuracy_pred, budget_ms: float, cfg: RunConfig,
+                 out: Path, progress: bool):
+    """Maximise predicted accuracy, minimise predicted latency, latency <= budget (resumable)."""
+    from hwnas.search import Constraint, Objective, PredictorMetric, Problem, create_strategy, run_search
+
+    latency = PredictorMetric("latency_ms", latency_pred)
+    problem = Problem(space, [Objective(PredictorMetric("accuracy", accuracy_pred), maximize=True),
+                              Objective(latency)], [Constraint(latency, budget_ms)])
+    strategy = create_strategy(cfg.strategy, space, seed=cfg.seed)
+    return run_search(problem, strategy, cfg.search_evals, run_dir=out / "search",
+                      budgets={"latency_ms": [budget_ms]}, progress=progress)
+
+
+def front_records(result) -> list[dict]:
+    """The feasible Pareto front as ``arch``, ``predicted_accuracy``, ``predicted_ms`` rows."""
+    rows = []
+    for r in result.pareto():
+        values: dict[str, Any] = r["values"]
+        rows.append({"arch": r["arch"], "predicted_accuracy": values["accuracy"]["value"],
+                     "predicted_ms": values["latency_ms"]["value"]})
+    return rows
+
+
+def pick_candidates(front: list[dict], k: int, budgets_ms: Sequence[float] = ()) -> list[dict]:
+    """The most accurate point of the front under each budget, then more spread along the front
+    until there are ``k``."""
+    if not front:
+        raise ConfigError("the search found no architecture within the latency budget; raise --budget-ms")
+    ranked = sorted(front, key=lambda r: -r["predicted_accuracy"])
+    chosen: list[dict] = []
+    for b in sorted(budgets_ms):
+        best = next((r for r in ranked if r["predicted_ms"] <= b), None)
+        if best is not None and best not in chosen:
+            chosen.append(best)
+    for row in ranked[::max(1, len(ranked) // k)]:
+        if len(chosen) >= k:
+            break
+        if row not in chosen:
+            chosen.append(row)
+    return chosen[:max(k, len(budgets_ms))]

@@ -1,0 +1,131 @@
+"""`hwnas bench search` and `hwnas search` on (subsets of) the real NB201 tables."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import hwnas
+from hwnas.cli import main
+from hwnas.search import (MeasuredMetric, QueryBudget, QueryBudgetExceeded, TableMetric, bench_search)
+
+from conftest import shared_file
+
+DEVICE = "gold_6240"
+POOL = ["1080ti_1", "pixel3", "silver_4114", "samsung_a50"]
+
+
+@pytest.fixture(scope="module")
+def tables(tmp_path_factory):
+    """3000 NB201 architectures: accuracy, the target device's column (+ an extra column the search
+    must not read) and a pool of four other devices."""
+    acc = pd.read_csv(shared_file("nb201", "accuracy.csv"), nrows=3000)
+    lat = pd.read_csv(shared_file("nb201", "latency_ms.csv"), nrows=3000)
+    d = tmp_path_factory.mktemp("tables")
+    acc[["arch", "cifar10_test_acc"]].to_csv(d / "acc.csv", index=False)
+    lat[["arch", DEVICE, "titanx_1"]].to_csv(d / "lat.csv", index=False)
+    lat[["arch", *POOL, DEVICE]].to_csv(d / "pool.csv", index=False)  # the pool's own DEVICE column is ignored
+    return d, acc, lat
+
+
+def test_query_budget_is_enforced():
+    q = QueryBudget("accuracy", np.arange(10.0), 3)
+    assert list(q.query([1, 2, 1])) == [1.0, 2.0, 1.0] and q.used == 2
+    q.query([2])  # reading again is free
+    with pytest.raises(QueryBudgetExceeded):
+        q.query([5, 6])
+    assert q.remaining == 1
+
+
+@pytest.mark.parametrize("strategy", ["random", "bayes"])
+def test_bench_search_counts_queries_and_scores_truthfully(tables, strategy):
+    d, acc, lat = tables
+    r = bench_search("nb201", d / "acc.csv", "cifar10_test_acc", d / "lat.csv", DEVICE, 0.3, pool=d / "pool.csv",
+                     accuracy_queries=25, latency_shots=6, strategy=strategy, seeds=1)
+    budget = np.quantile(lat[DEVICE], 0.3)
+    assert r["budget_ms"] == pytest.approx(budget)
+    assert r["pool_devices"] == POOL
+    best = acc["cifar10_test_acc"][lat[DEVICE] <= budget].max()
+    assert r["best_within_budget_accuracy"] == pytest.approx(best)
+    (s,) = r["seeds"]
+    assert s["accuracy_queries"] <= 25 and s["latency_shots"] <= 6
+    row = lat.index[lat["arch"] == s["arch"]][0]
+    assert s["true_latency_ms"] == pytest.approx(lat[DEVICE][row])
+    assert s["true_accuracy"] == pytest.approx(acc["cifar10_test_acc"][row])
+    assert s["within_budget"] == (s["true_latency_ms"] <= budget)
+    assert s["regret"] == pytest.approx(best - s["true_accuracy"])
+    if s["within_budget"]:
+        assert s["regret"] >= 0
+    assert ("hypervolume_ratio" in s) == (strategy == "bayes")
+
+
+def test_bench_search_cli(tables, tmp_path, capsys):
+    d, _, _ = tables
+    out = tmp_path / "out.json"
+    code = main(["bench", "search", "--space", "nb201", "--accuracy-table", str(d / "acc.csv"),
+                 "--accuracy-column", "cifar10_test_acc", "--latency-table", str(d / "lat.csv"), "--device", DEVICE,
+                 "--budget-quantile", "0.5", "--pool", str(d / "pool.csv"), "--accuracy-queries", "20",
+                 "--latency-shots", "5", "--strategy", "nsga2", "--seeds", "2", "--json", str(out)])
+    assert code == 0
+    doc = json.loads(out.read_text())
+    assert [s["seed"] for s in doc["seeds"]] == [0, 1] and "hypervolume_ratio" in doc["mean"]
+    assert "regret" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--device", "no_such_device"], "no_such_device"),
+    (["--strategy", "annealing"], "unknown strategy"),
+    (["--budget-quantile", "1.5"], "budget-quantile"),
+    (["--accuracy-column", "nope"], "nope"),
+])
+def test_bench_search_bad_input_is_one_line(tables, tmp_path, capsys, args, message):
+    d, _, _ = tables
+    base = {"--space": "nb201", "--accuracy-table": str(d / "acc.csv"), "--accuracy-column": "cifar10_test_acc",
+            "--latency-table": str(d / "lat.csv"), "--device": DEVICE, "--budget-quantile": "0.5",
+            "--accuracy-queries": "5", "--latency-shots": "3", "--strategy": "random", "--seeds": "1",
+            "--json": str(tmp_path / "o.json")}
+    base.update(dict(zip(args[::2], args[1::2])))
+    assert main(["bench", "search", *sum(base.items(), ())]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+
+
+def test_search_cli_on_tables_resumes(tables, tmp_path, capsys):
+    d, acc, lat = tables
+    args = ["search", "--space", "nb201", "--strategy", "nsga2", "--accuracy-table", str(d / "acc.csv"),
+            "--accuracy-column", "cifar10_test_acc", "--latency-table", str(d / "pool.csv"), "--device", "pixel3",
+            "--device", "1080ti_1", "--budget", "pixel3=8", "--budget", "1080ti_1=10", "--evals", "300",
+            "--run-dir", str(tmp_path / "run"), "--report-budgets", "6,7"]
+    assert main(args) == 0
+    first = pd.read_csv(tmp_path / "run" / "history.csv")
+    assert main(args) == 0  # resumes: nothing new to do, same history
+    assert pd.read_csv(tmp_path / "run" / "history.csv").equals(first)
+    ok = first[first["feasible"]]
+    assert (ok["latency[pixel3]"] <= 8).all() and (ok["latency[1080ti_1]"] <= 10).all()
+    assert set(first["accuracy_source"]) <= {"table"}
+    doc = json.loads((tmp_path / "run" / "pareto.json").read_text())
+    assert [b["budget"] for b in doc["best_per_budget"]] == [6.0, 7.0]
+    assert main(args[:-2] + ["--budget", "9"]) == 2
+    assert "DEVICE=VALUE" in capsys.readouterr().err
+
+
+def test_measured_metric_recalibrates_a_surrogate(tables):
+    """Another device's table column stands for a surrogate of gold_6240; measuring a few
+    architectures (read from gold_6240's real column) recalibrates every other prediction."""
+    _, _, lat = tables
+    space = hwnas.get_space("nb201")
+    archs = [space.parse(a) for a in lat["arch"]]
+    genes = space.genes_array(archs)
+    truth = TableMetric("t", space, archs, lat[DEVICE])
+    surrogate = TableMetric("latency", space, archs, lat["1080ti_1"], source="surrogate")
+    m = MeasuredMetric(surrogate, lambda g: truth.evaluate(g).mean)
+    before = np.median(np.abs(np.log(m.evaluate(genes).mean / lat[DEVICE].to_numpy())))
+    m.measure(genes[:8])
+    after_vals = m.evaluate(genes)
+    after = np.median(np.abs(np.log(after_vals.mean / lat[DEVICE].to_numpy())))
+    assert after < before
+    assert list(after_vals.source[:8]) == ["measured"] * 8 and after_vals.source[8] == "surrogate"
+    assert np.allclose(after_vals.mean[:8], lat[DEVICE][:8])
