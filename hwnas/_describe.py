@@ -4,7 +4,24 @@ from __future__ import annotations
 
 from ._space import create_space, get_space, list_spaces
 
-__all__ = ["describe_spaces", "describe_architecture"]
+__all__ = ["describe_spaces", "describe_architecture", "load_space_config"]
+
+
+def load_space_config(text: str) -> dict:
+    """A space configuration from JSON text or the path of a JSON file."""
+    import json
+    from pathlib import Path
+
+    from ._errors import ConfigError
+
+    source = Path(text).read_text() if text.strip().endswith(".json") else text
+    try:
+        config = json.loads(source)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"space config is not valid JSON: {exc}") from exc
+    if not isinstance(config, dict):
+        raise ConfigError("space config must be a JSON object")
+    return config
 
 
 def describe_spaces() -> list[dict]:

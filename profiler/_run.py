@@ -170,6 +170,10 @@ def plan_profile(space: SearchSpace | str, target: TargetRunner | str = "ort-cpu
                        len(units), (i, n), seed, networks)
     label = runner.target.label
     done_units, done_nets = set(), set()
+    if out.exists() and not out.is_dir():
+        raise DataError(f"{out}: exists and is not a directory")
+    if not (out / MANIFEST_FILE).is_file() and ((out / LUT_FILE).exists() or (out / NETWORKS_FILE).exists()):
+        raise DataError(f"{out}: holds tables but no {MANIFEST_FILE}; not resuming into it: use another directory")
     if (out / MANIFEST_FILE).is_file():
         old = _read_manifest(out)
         _check_same(out, old, _new_manifest(plan))

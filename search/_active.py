@@ -25,8 +25,8 @@ class MeasuredMetric(Metric):
     """A surrogate metric corrected by real measurements.
 
     Measured architectures report their measured value (source ``measured``); the others report
-    the surrogate recalibrated on the measurements (``log y = a + b log prediction``, a ratio with
-    fewer than 3 of them), so one measurement of a device shifts every prediction, not only its
+    the surrogate recalibrated on the measurements (``log y = a + b log prediction``, the slope
+    shrunk towards 1 while measurements are few), so one measurement of a device shifts every prediction, not only its
     own. The spread of the calibration residuals becomes the uncertainty. ``measure(genes)``
     calls ``oracle`` (a profiler, a table) and refits the calibration.
     """
@@ -51,10 +51,11 @@ class MeasuredMetric(Metric):
         genes = np.frombuffer(b"".join(keys), dtype=np.int64).reshape(len(keys), -1)
         pred = np.log(np.maximum(self.base.evaluate(genes).mean, 1e-12))
         true = np.log(np.maximum(np.array([self.measured[k] for k in keys]), 1e-12))
+        b = 1.0
         if len(keys) >= 3 and np.ptp(pred) > 0:
-            b, a = np.polyfit(pred, true, 1)
-        else:
-            a, b = float(np.mean(true - pred)), 1.0
+            # a slope from a handful of points swings wildly: shrink it towards 1 (a pure ratio)
+            b = 1.0 + (float(np.polyfit(pred, true, 1)[0]) - 1.0) * len(keys) / (len(keys) + 20)
+        a = float(np.mean(true - b * pred))
         self.coef = (float(a), float(b))
         self.log_std = float(np.std(true - (a + b * pred))) if len(keys) >= 3 else 0.0
 

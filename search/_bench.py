@@ -49,8 +49,10 @@ class _Tables:
 def _load(space: SearchSpace, accuracy_table, accuracy_column, latency_table, device, quantile, pool) -> _Tables:
     from hwnas.datasets import load_accuracy_table, load_latency_table
 
-    acc = load_accuracy_table(accuracy_table, space, [accuracy_column])
-    lat = load_latency_table(latency_table, space)
+    acc = accuracy_table if hasattr(accuracy_table, "columns") else load_accuracy_table(accuracy_table, space, [accuracy_column])
+    if accuracy_column not in acc.columns:
+        raise ConfigError(f"the accuracy table has no column {accuracy_column!r}")
+    lat = latency_table if hasattr(latency_table, "devices") else load_latency_table(latency_table, space)
     lat_archs, lat_ms = lat.column(device)
     budget = float(np.quantile(lat_ms, quantile))
     acc_by_arch = dict(zip((space.parse(s) for s in acc["arch"]), acc[accuracy_column].to_numpy(float)))
@@ -60,7 +62,8 @@ def _load(space: SearchSpace, accuracy_table, accuracy_column, latency_table, de
     archs = [lat_archs[i] for i in keep]
     pool_table = None
     if pool is not None:
-        pool_table = load_latency_table(pool, space).without([device])  # never the target's own column
+        pool_table = pool if hasattr(pool, "devices") else load_latency_table(pool, space)
+        pool_table = pool_table.without([device])  # never the target's own column
     return _Tables(space, space.genes_array(archs), np.array([acc_by_arch[a] for a in archs]),
                    lat_ms[keep], budget, pool_table)
 
@@ -159,7 +162,9 @@ def bench_search(space: str, accuracy_table: str | os.PathLike, accuracy_column:
     ``latency_shots``; everything else comes from surrogates (a few-shot latency predictor using
     the columns of ``pool`` as prior devices, the strategy's own accuracy model). It returns one
     architecture, scored here with the tables: true accuracy and latency, within budget or not,
-    and regret (the best true accuracy within budget minus its accuracy).
+    and regret (the best true accuracy within budget minus its accuracy). Tables are paths, or
+    already loaded (``load_accuracy_table`` frame, ``LatencyTable``) to run many benchmarks on
+    them. Only ``device``'s column of ``latency_table`` is read, never ``device`` in ``pool``.
     """
     if strategy not in list_strategies():
         raise ConfigError(f"unknown strategy {strategy!r}; known: {', '.join(list_strategies())}")

@@ -24,3 +24,12 @@ def shared_file(*parts: str) -> Path:
     if not path.is_file():
         pytest.skip(f"{path} is not available")
     return path
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_torch_thread():
+    """CI has 2 cores: one torch thread per test process avoids oversubscription (and is faster)."""
+    import torch
+
+    torch.set_num_threads(1)
+    yield

@@ -13,16 +13,7 @@ from hwnas.predictors import fit_accuracy, load_predictor
 A = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
 B = "|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|"
 C = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"
-TINY = ProxyBudget(epochs=1, subset=120, val_size=100, batch_size=60, resolution=None, dataset="digits")
-
-
-@pytest.mark.slow
-def test_train_proxy_is_seeded(tmp_path):
-    first = train_proxy(A, TINY, space="nb201")
-    assert 0.0 <= first <= 100.0
-    assert train_proxy(A, TINY, space="nb201") == first
-    with pytest.raises(ConfigError, match="space="):
-        train_proxy(A, TINY)
+TINY = ProxyBudget(epochs=1, subset=120, val_size=100, batch_size=60, resolution=8, dataset="digits")
 
 
 @pytest.mark.slow
@@ -37,6 +28,10 @@ def test_dataset_builder_resumes_and_feeds_fit_accuracy(tmp_path):
     assert len(frame) == 3 and (out / "accuracy.csv").read_text().startswith(before)  # A, B not retrained
     rows, _ = load_accuracy_dataset(out)
     assert len(rows) == 3 and rows["accuracy"].between(0, 100).all()
+    seeded = train_proxy(A, TINY, space="nb201")  # same budget and seed: the same accuracy
+    assert seeded == pytest.approx(float(rows.set_index("arch").loc[A, "accuracy"]))
+    with pytest.raises(ConfigError, match="space="):
+        train_proxy(A, TINY)
     with pytest.raises(ConfigError, match="budget"):
         build_accuracy_dataset("nb201", [A], ProxyBudget(epochs=2, dataset="digits"), out, progress=False)
     summary = fit_accuracy("nb201", tmp_path / "model", dataset_dir=out, params={"n_estimators": 10})

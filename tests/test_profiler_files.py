@@ -110,6 +110,13 @@ def _edit_lut(directory: Path, edit) -> None:
     edit(df).to_csv(directory / "lut.csv", index=False)
 
 
+def test_tables_without_a_manifest_are_not_resumed(base, archs, tmp_path):
+    out = _copy(base, tmp_path)
+    (out / "manifest.json").unlink()
+    with pytest.raises(DataError, match="no manifest.json; not resuming"):
+        profile("nb201", "ort-cpu", out, archs=archs, networks=1, protocol=TINY, progress=False)
+
+
 @pytest.mark.parametrize("field, value", [("device", {"id": "another-machine"}), ("target", "torch-cpu"),
                                           ("space", "fbnet"), ("protocol", {"min_runs": 50})])
 def test_foreign_profile_directories_are_not_mixed(base, archs, tmp_path, field, value):

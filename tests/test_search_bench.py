@@ -44,14 +44,14 @@ def test_query_budget_is_enforced():
 def test_bench_search_counts_queries_and_scores_truthfully(tables, strategy):
     d, acc, lat = tables
     r = bench_search("nb201", d / "acc.csv", "cifar10_test_acc", d / "lat.csv", DEVICE, 0.3, pool=d / "pool.csv",
-                     accuracy_queries=25, latency_shots=6, strategy=strategy, seeds=1)
+                     accuracy_queries=15, latency_shots=6, strategy=strategy, seeds=1)
     budget = np.quantile(lat[DEVICE], 0.3)
     assert r["budget_ms"] == pytest.approx(budget)
     assert r["pool_devices"] == POOL
     best = acc["cifar10_test_acc"][lat[DEVICE] <= budget].max()
     assert r["best_within_budget_accuracy"] == pytest.approx(best)
     (s,) = r["seeds"]
-    assert s["accuracy_queries"] <= 25 and s["latency_shots"] <= 6
+    assert s["accuracy_queries"] <= 15 and s["latency_shots"] <= 6
     row = lat.index[lat["arch"] == s["arch"]][0]
     assert s["true_latency_ms"] == pytest.approx(lat[DEVICE][row])
     assert s["true_accuracy"] == pytest.approx(acc["cifar10_test_acc"][row])
@@ -113,19 +113,21 @@ def test_search_cli_on_tables_resumes(tables, tmp_path, capsys):
 
 
 def test_measured_metric_recalibrates_a_surrogate(tables):
-    """Another device's table column stands for a surrogate of gold_6240; measuring a few
+    """Another CPU's table column stands for a surrogate of gold_6240; measuring a few
     architectures (read from gold_6240's real column) recalibrates every other prediction."""
     _, _, lat = tables
     space = hwnas.get_space("nb201")
     archs = [space.parse(a) for a in lat["arch"]]
     genes = space.genes_array(archs)
     truth = TableMetric("t", space, archs, lat[DEVICE])
-    surrogate = TableMetric("latency", space, archs, lat["1080ti_1"], source="surrogate")
+    surrogate = TableMetric("latency", space, archs, lat["silver_4114"], source="surrogate")
     m = MeasuredMetric(surrogate, lambda g: truth.evaluate(g).mean)
     before = np.median(np.abs(np.log(m.evaluate(genes).mean / lat[DEVICE].to_numpy())))
-    m.measure(genes[:8])
+    rows = np.random.default_rng(0).choice(len(archs), 8, replace=False)
+    m.measure(genes[rows])
     after_vals = m.evaluate(genes)
     after = np.median(np.abs(np.log(after_vals.mean / lat[DEVICE].to_numpy())))
-    assert after < before
-    assert list(after_vals.source[:8]) == ["measured"] * 8 and after_vals.source[8] == "surrogate"
-    assert np.allclose(after_vals.mean[:8], lat[DEVICE][:8])
+    assert after < before / 2
+    others = np.setdiff1d(np.arange(len(archs)), rows)
+    assert set(after_vals.source[rows]) == {"measured"} and set(after_vals.source[others]) == {"surrogate"}
+    assert np.allclose(after_vals.mean[rows], lat[DEVICE].to_numpy()[rows])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from .._describe import describe_architecture, describe_spaces
+from .._describe import describe_architecture, describe_spaces, load_space_config
 from ._command import Command
 
 
@@ -28,11 +28,14 @@ def _arch_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--space", required=True, help="search space name (see `hwnas spaces`)")
     p.add_argument("arch", help="the architecture's canonical string")
     p.add_argument("--num-classes", type=int, default=None)
+    p.add_argument("--space-config", default=None, metavar="JSON",
+                   help="configuration of a custom space variant, as JSON text or a .json file")
     p.add_argument("--json", action="store_true", help="print JSON")
 
 
 def _arch(args: argparse.Namespace) -> int:
-    d = describe_architecture(args.space, args.arch, num_classes=args.num_classes)
+    config = load_space_config(args.space_config) if args.space_config else None
+    d = describe_architecture(args.space, args.arch, num_classes=args.num_classes, space_config=config)
     if args.json:
         print(json.dumps(d, indent=2))
         return 0

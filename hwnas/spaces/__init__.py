@@ -1,12 +1,20 @@
-"""Built-in search spaces; importing this package registers them."""
+"""Built-in search spaces; importing this package registers them (torch is imported lazily)."""
 
 from __future__ import annotations
 
-import importlib.util as _ilu
+from .fbnet import FBNET_BLOCKS, FBNET_STAGES, FBNetSpace
+from .mbconv import DEFAULT_MBCONV_CONFIG, MBConvConfig, MBConvSpace, MBConvStage
+from .nb201 import NB201_EDGES, NB201_OPS, NB201Space
 
-# Each space lives in its own module and registers itself on import.
-for _mod in ("nb201", "fbnet", "mbconv"):
-    if _ilu.find_spec(f"{__name__}.{_mod}") is not None:
-        __import__(f"{__name__}.{_mod}")
-
-__all__: list[str] = []
+__all__ = [
+    "DEFAULT_MBCONV_CONFIG",
+    "FBNET_BLOCKS",
+    "FBNET_STAGES",
+    "FBNetSpace",
+    "MBConvConfig",
+    "MBConvSpace",
+    "MBConvStage",
+    "NB201Space",
+    "NB201_EDGES",
+    "NB201_OPS",
+]

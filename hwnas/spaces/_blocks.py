@@ -135,7 +135,8 @@ class Resize(nn.Module):
 class ChainNet(nn.Sequential):
     """A network that is a plain chain of named pieces (``resize``, ``stem``, blocks, ``head``,
     ``classifier``), each the module of one profiled unit. Index or name it like any
-    ``nn.Sequential``; ``units`` are the pieces' ``hwnas.Unit`` records, in the same order."""
+    ``nn.Sequential``; ``units`` are the pieces' ``hwnas.Unit`` records as built, in the same order
+    (a pass that changes the modules, such as channel pruning, leaves them describing the original)."""
 
     def __init__(self, pieces: Sequence[tuple[str, Unit]]):
         super().__init__(OrderedDict((name, unit_module(unit)) for name, unit in pieces))

@@ -12,8 +12,9 @@ whose source is already pooled, or a ``none`` edge whose source is already zeroe
 its add.
 
 The elementwise work of a node is one ``nb201_node`` unit (``extra="inputs=k,zeros=z"``): the adds
-of its k terms and the ``x * 0`` of its z ``none`` edges (a real Mul, which ONNX Runtime cannot
-fold since x may hold NaN). ``skip_connect`` is the identity: it costs only its share of the
+of its k terms and the ``x * 0`` of its z ``none`` edges (a real Mul: ONNX Runtime cannot drop it
+since x may hold NaN, and folds it only into a convolution whose output nothing else reads, which
+``nb201._cell_units`` accounts for). ``skip_connect`` is the identity: it costs only its share of the
 adds. Folding these tiny ops into one unit per node, rather than one per edge, keeps the number
 of tiny graphs (each timed with its own per-run overhead) small.
 
