@@ -14,11 +14,15 @@ import time
 
 from _common import require_shared, write_results
 
-ARCHS = {  # small to large, default mbconv space
-    "mbconv-small-r16": "r16-s1:d1,w16,k3e1-s2:d1,w24,k3e3-s3:d1,w32,k3e3-s4:d1,w64,k3e3-s5:d1,w96,k3e3",
-    "mbconv-small-r32": "r32-s1:d1,w16,k3e1-s2:d1,w24,k3e3-s3:d1,w32,k3e3-s4:d1,w64,k3e3-s5:d1,w96,k3e3",
-    "mbconv-medium-r32": "r32-s1:d1,w16,k3e1-s2:d2,w24,k3e4,k3e4-s3:d2,w32,k3e4,k3e4-s4:d2,w64,k3e4,k3e4-s5:d2,w96,k3e4,k3e4",
-}
+
+
+def _archs(space) -> dict:
+    """Smallest networks at the lowest and highest resolution, and the middle option of every gene."""
+    n = len(space.choices)
+    top = len(space.choices[0].options) - 1
+    return {"mbconv-smallest-rmin": space.make([0] * n),
+            "mbconv-smallest-rmax": space.make([top] + [0] * (n - 1)),
+            "mbconv-middle": space.make([len(c.options) // 2 for c in space.choices])}
 
 
 def main() -> None:
@@ -37,8 +41,8 @@ def main() -> None:
     ds = load_dataset("cifar10")
     space = get_space("mbconv")
     models = {"origin-cnn": (lambda: build_origin_cnn(), dict(ORIGIN_TRAINING, epochs=1))}
-    for name, text in ARCHS.items():
-        models[name] = (lambda t=text: space.build(space.parse(t), 10, (3, 32, 32)), dict(epochs=1))
+    for name, arch in _archs(space).items():
+        models[name] = (lambda a=arch: space.build(a, 10, (3, 32, 32)), dict(epochs=1))
     rows = []
     for name, (build, recipe) in models.items():
         torch.manual_seed(0)
@@ -48,7 +52,8 @@ def main() -> None:
         result = train_model(model, ds, cfg, progress=False)
         total = time.perf_counter() - t0
         train_s = result.history[0]["seconds"]
-        rows.append({"model": name, "mflops": count_flops(model, (3, 32, 32)) / 1e6, "images": args.images,
+        rows.append({"model": name, "arch": "" if name == "origin-cnn" else space.format(_archs(space)[name]),
+                     "mflops": count_flops(model, (3, 32, 32)) / 1e6, "images": args.images,
                      "train_s": train_s, "s_per_full_epoch": train_s * 50000 / args.images,
                      "test_eval_s": total - train_s})
         print(rows[-1])

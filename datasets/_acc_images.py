@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import tempfile
+import warnings
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
-from hwnas import ConfigError
+from hwnas import ConfigError, DataError
 
 __all__ = ["ImageDataset", "load_dataset", "split_train_val", "default_cache_dir", "which_dataset"]
 
@@ -83,6 +84,7 @@ def load_dataset(name: str = "auto", data_dir: str | os.PathLike | None = None,
     from ._cifar import load_cifar10
     from ._digits import load_digits
 
+    _check_dir(data_dir)
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     if name == "digits":
         return load_digits()
@@ -90,7 +92,11 @@ def load_dataset(name: str = "auto", data_dir: str | os.PathLike | None = None,
         return load_cifar10(data_dir, cache, download=download, required=True)
     if name == "auto":
         found = load_cifar10(data_dir, cache, download=download, required=False)
-        return found if found is not None else load_digits()
+        if found is not None:
+            return found
+        digits = load_digits()
+        warnings.warn(f"CIFAR-10 not found: using the embedded {digits.describe()}", stacklevel=2)
+        return digits
     raise ConfigError(f"unknown data set {name!r}; known: auto, cifar10, digits")
 
 
@@ -99,12 +105,18 @@ def which_dataset(name: str = "auto", data_dir: str | os.PathLike | None = None,
     """The name ``load_dataset`` would pick (``cifar10`` or ``digits``), without decoding anything."""
     from ._cifar import find_cifar10
 
+    _check_dir(data_dir)
     if name in ("cifar10", "digits"):
         return name
     if name != "auto":
         raise ConfigError(f"unknown data set {name!r}; known: auto, cifar10, digits")
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     return "cifar10" if find_cifar10(data_dir, cache) is not None else "digits"
+
+
+def _check_dir(data_dir) -> None:
+    if data_dir is not None and not Path(data_dir).is_dir():
+        raise DataError(f"{data_dir}: data directory not found")
 
 
 def split_train_val(dataset: ImageDataset, val_fraction: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -16,10 +16,11 @@ from ._errors import (
     HwnasError,
     MissingDependencyError,
     NotFittedError,
+    require,
 )
 from ._measure import Measurement, Target
 from ._metrics import count_flops, count_params
-from ._onnx import export_onnx, ort_session, run_ort
+from ._onnx import export_onnx, onnx_bytes, ort_session, run_ort
 from ._space import Choice, Graph, SearchSpace, as_rng, create_space, get_space, list_spaces, register_space
 from ._unit import UNIT_FIELDS, Unit, build_unit, list_unit_ops, register_unit_op
 
@@ -57,8 +58,10 @@ __all__ = [
     "get_space",
     "list_spaces",
     "list_unit_ops",
+    "onnx_bytes",
     "ort_session",
     "register_space",
     "register_unit_op",
+    "require",
     "run_ort",
 ]

@@ -9,27 +9,27 @@ import numpy as np
 
 from hwnas import Architecture, ConfigError, SearchSpace
 
+from ._acc_base import AccuracyPredictor
 from ._acc_xgb import XGBAccuracyPredictor
-from ._base import Predictor, register_predictor
+from ._base import register_predictor
 
 __all__ = ["EnsembleAccuracyPredictor"]
 
 
 @register_predictor
-class EnsembleAccuracyPredictor(Predictor):
+class EnsembleAccuracyPredictor(AccuracyPredictor):
     """``members`` ``accuracy/xgb`` models, each with its own seed (so its own row and column
     subsamples). ``predict`` is their mean (a little better ranked than one model);
     ``predict_with_std`` adds their standard deviation, the cheap uncertainty a Bayesian or
     exploring search can use. Other parameters are passed to every member.
     """
 
-    kind = "accuracy"
     name = "ensemble"
+    DEFAULTS = {"members": 5, **XGBAccuracyPredictor.DEFAULTS}
 
     def __init__(self, space: SearchSpace | str, members: int = 5, **params: Any) -> None:
         if int(members) < 2:
             raise ConfigError(f"accuracy/ensemble: members must be >= 2, got {members}")
-        XGBAccuracyPredictor(space, **params)  # validates the member parameters now
         super().__init__(space, members=int(members), **params)
 
     def _member_params(self, k: int) -> dict:
@@ -60,4 +60,5 @@ class EnsembleAccuracyPredictor(Predictor):
         return {"members": [f"member{k}" for k in range(len(self.members_))]}
 
     def _load_state(self, directory: Path, state: dict) -> None:
+        self._restore_provenance(directory)
         self.members_ = [XGBAccuracyPredictor.load(directory / d) for d in state["members"]]

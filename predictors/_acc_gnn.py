@@ -7,9 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from hwnas import Architecture, ConfigError, DataError, SearchSpace
+from hwnas import Architecture, DataError
 
-from ._base import Predictor, register_predictor
+from ._acc_base import AccuracyPredictor
+from ._base import register_predictor
 
 __all__ = ["GNNAccuracyPredictor"]
 
@@ -40,22 +41,15 @@ def _gin(in_dim: int, hidden: int, layers: int):
 
 
 @register_predictor
-class GNNAccuracyPredictor(Predictor):
+class GNNAccuracyPredictor(AccuracyPredictor):
     """GIN regression of (standardised) accuracy from the architecture's DAG.
 
     Graphs of one space have a fixed node count in nb201; others are zero-padded. Training is
     full-batch Adam for ``epochs`` steps, seeded; the weights are saved as safetensors.
     """
 
-    kind = "accuracy"
     name = "gnn"
     DEFAULTS: dict[str, Any] = {"hidden": 64, "layers": 3, "epochs": 300, "lr": 3e-3, "weight_decay": 1e-4, "seed": 0}
-
-    def __init__(self, space: SearchSpace | str, **params: Any) -> None:
-        unknown = set(params) - set(self.DEFAULTS)
-        if unknown:
-            raise ConfigError(f"accuracy/gnn: unknown parameter(s) {', '.join(sorted(unknown))}")
-        super().__init__(space, **{**self.DEFAULTS, **params})
 
     def _graphs(self, genes: np.ndarray):
         import torch
@@ -111,6 +105,7 @@ class GNNAccuracyPredictor(Predictor):
         from safetensors import SafetensorError
         from safetensors.torch import load_file
 
+        self._restore_provenance(directory)
         try:
             weights = load_file(str(directory / state["weights"]))
             self.net_ = _gin(int(state["in_dim"]), int(self.params["hidden"]), int(self.params["layers"]))

@@ -7,17 +7,18 @@ from typing import Any
 
 import numpy as np
 
-from hwnas import Architecture, ConfigError, DataError, SearchSpace
+from hwnas import Architecture, DataError, SearchSpace
 
 from ._acc_features import accuracy_features
 from ._acc_zc_lookup import ZeroCostLookup
-from ._base import Predictor, register_predictor
+from ._acc_base import AccuracyPredictor
+from ._base import register_predictor
 
 __all__ = ["XGBAccuracyPredictor"]
 
 
 @register_predictor
-class XGBAccuracyPredictor(Predictor):
+class XGBAccuracyPredictor(AccuracyPredictor):
     """XGBoost regression of accuracy on ``accuracy_features`` (path structure of the cell).
 
     Defaults were chosen on NB201 for 100..1000 training architectures: many shallow, slowly
@@ -26,17 +27,12 @@ class XGBAccuracyPredictor(Predictor):
     saved predictor, so a loaded predictor does not depend on the cache.
     """
 
-    kind = "accuracy"
     name = "xgb"
     DEFAULTS: dict[str, Any] = {"n_estimators": 300, "max_depth": 6, "learning_rate": 0.08, "subsample": 0.8,
                                 "colsample_bytree": 0.8, "min_child_weight": 1.0, "seed": 0, "zero_cost": None}
 
     def __init__(self, space: SearchSpace | str, **params: Any) -> None:
-        unknown = set(params) - set(self.DEFAULTS)
-        if unknown:
-            raise ConfigError(f"accuracy/{self.name}: unknown parameter(s) {', '.join(sorted(unknown))}; "
-                              f"known: {', '.join(self.DEFAULTS)}")
-        super().__init__(space, **{**self.DEFAULTS, **params})
+        super().__init__(space, **params)
         self._zc: ZeroCostLookup | None = None
 
     def features(self, genes: np.ndarray) -> np.ndarray:
@@ -77,6 +73,7 @@ class XGBAccuracyPredictor(Predictor):
     def _load_state(self, directory: Path, state: dict) -> None:
         import xgboost as xgb
 
+        self._restore_provenance(directory)
         self.model_ = xgb.XGBRegressor()
         try:
             self.model_.load_model(directory / state.get("model", "model.ubj"))

@@ -21,16 +21,24 @@ class ZeroCostLookup:
         self.space = space
         archs = [space.parse(a) for a in frame.index]
         genes = space.genes_array(archs)
-        self.values = _transform(frame[list(ZC_FEATURES)].to_numpy(np.float64)).astype(np.float32)
+        with np.errstate(invalid="ignore", over="ignore"):
+            self.values = _transform(frame[list(ZC_FEATURES)].to_numpy(np.float64)).astype(np.float32)
         self.keys = self._keys(genes)
         order = np.argsort(self.keys)
         self.keys, self.values = self.keys[order], self.values[order]
         self.frame = frame
 
     def _keys(self, genes: np.ndarray) -> np.ndarray:
-        """Mixed-radix integer of each genome (the spaces this is used with are < 2**63)."""
-        radix = np.cumprod([1, *self.space.cardinalities[::-1]])[:-1][::-1].astype(np.int64)
-        return genes.astype(np.int64) @ radix
+        """An integer per genome: its mixed-radix number, or for spaces too large for int64
+        (fbnet: 9**22) a 64-bit hash of its bytes (collisions are then possible but negligible)."""
+        genes = np.ascontiguousarray(genes, dtype=np.int64)
+        if self.space.size < 2**62:
+            radix = np.cumprod([1, *self.space.cardinalities[::-1]])[:-1][::-1].astype(np.int64)
+            return genes @ radix
+        import hashlib
+
+        return np.array([int.from_bytes(hashlib.blake2b(row.tobytes(), digest_size=8).digest(), "little", signed=True)
+                         for row in genes], dtype=np.int64)
 
     def __call__(self, genes: np.ndarray) -> np.ndarray:
         keys = self._keys(genes)
@@ -46,4 +54,5 @@ def _transform(v: np.ndarray) -> np.ndarray:
     for j, name in enumerate(ZC_FEATURES):
         if name in _LOG:
             out[:, j] = np.sign(v[:, j]) * np.log10(1.0 + np.abs(v[:, j]))
+    out[~np.isfinite(out)] = np.nan  # e.g. naswot's log-determinant of a singular kernel: missing
     return out

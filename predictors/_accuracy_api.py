@@ -1,5 +1,6 @@
 """Public names of this side of hwnas.predictors (re-exported by __init__)."""
 
+from ._acc_base import AccuracyPredictor
 from ._acc_bench import bench_accuracy, fit_accuracy, predict_accuracy
 from ._acc_ensemble import EnsembleAccuracyPredictor
 from ._acc_features import accuracy_feature_names, accuracy_features
@@ -9,6 +10,7 @@ from ._acc_xgb import XGBAccuracyPredictor
 from ._zerocost import ZERO_COST_PROXIES, compute_zero_cost, zero_cost_cache_path, zero_cost_scores
 
 __all__ = [
+    "AccuracyPredictor",
     "EnsembleAccuracyPredictor",
     "GNNAccuracyPredictor",
     "XGBAccuracyPredictor",

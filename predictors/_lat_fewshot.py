@@ -20,7 +20,7 @@ from hwnas.datasets import LatencyTable, load_latency_table
 from ._base import register_predictor
 from ._lat_base import LatencyPredictor, _write_csv_atomic, log_ms
 from ._lat_combine import LogCombination, fit_log_combination
-from ._lat_prior import PriorColumns, fit_fill_model
+from ._lat_prior import PriorColumns, RidgeFill, fit_fill_model
 
 __all__ = ["FewShotLatency"]
 
@@ -102,11 +102,10 @@ class FewShotLatency(LatencyPredictor):
         if devices:  # a self-contained copy of the pool columns used, and their fill models
             _write_csv_atomic(prior.pool.without([d for d in prior.pool.devices if d not in devices]).to_frame(),
                               directory / "pool.csv")
-            for i, d in enumerate(devices):
-                prior.fill_model(d).save_model(str(directory / f"fill_{i}.ubj"))
+        fills = {d: prior.fill_model(d).to_dict() for d in devices}
         if self.booster_ is not None:
             self.booster_.save_model(str(directory / "booster.ubj"))
-        return dict(state, columns=self.columns_, pool_devices=devices, pool_hash=self.pool_hash_,
+        return dict(state, columns=self.columns_, pool_devices=devices, pool_hash=self.pool_hash_, fills=fills,
                     combination=self.combination_.to_dict(), booster=self.booster_ is not None)
 
     def _load_state(self, directory: Path, state: dict) -> None:
@@ -119,10 +118,8 @@ class FewShotLatency(LatencyPredictor):
         pool = load_latency_table(directory / "pool.csv", self.space) if state.get("pool_devices") else None
         self._pool, self._prior = pool, None
         prior = self._prior_columns()
-        for i, d in enumerate(state.get("pool_devices", [])):
-            model = xgb.XGBRegressor()
-            model.load_model(str(directory / f"fill_{i}.ubj"))
-            prior.fill_models[d] = model
+        for d, fill in state.get("fills", {}).items():
+            prior.fill_models[d] = RidgeFill.from_dict(fill)
         self.booster_ = None
         if state.get("booster"):
             self.booster_ = xgb.XGBRegressor()

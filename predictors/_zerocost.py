@@ -10,7 +10,6 @@ so each architecture is scored once, ever, and an interrupted run resumes.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from hwnas import Architecture, DataError, SearchSpace, get_space
+from hwnas import Architecture, SearchSpace, get_space
 
 from ._base import write_json_atomic
 

@@ -30,11 +30,11 @@ class TimingProtocol:
     are not mixed.
     """
 
-    warmup_s: float = 0.02
+    warmup_s: float = 0.01
     warmup_runs: int = 3
     block_ms: float = 0.5
     min_runs: int = 7
-    max_runs: int = 100
+    max_runs: int = 50
     max_time_s: float = 0.25
     rel_iqr: float = 0.05
     remeasure: bool = True

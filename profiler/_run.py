@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -60,8 +61,9 @@ def measure_architecture(space: SearchSpace | str, arch: Architecture | str, tar
     space = get_space(space) if isinstance(space, str) else space
     runner = create_target(target_runner) if isinstance(target_runner, str) else target_runner
     shape = tuple(input_shape or space.default_input_shape)
-    model = space.build(space.as_arch(arch), None, shape)
-    return measure_module(runner, model, shape, protocol or TimingProtocol(), seed)[0]
+    with _torch_threads(runner):
+        model = space.build(space.as_arch(arch), None, shape)
+        return measure_module(runner, model, shape, protocol or TimingProtocol(), seed)[0]
 
 
 @dataclass
@@ -273,7 +275,7 @@ def _run(plan: ProfilePlan, progress: bool) -> Profile:
     nets_j.recover()
     total = len(plan.pending_units) + len(plan.pending_networks)
     bar = tqdm(total=total, desc=f"profile {space.name} on {label}", unit="item", disable=not progress)
-    with units_j, nets_j, bar:
+    with units_j, nets_j, bar, _torch_threads(plan.runner):
         for unit in plan.pending_units:
             t0 = time.perf_counter()
             m, again = measure_module(plan.runner, build_unit(unit), unit.input_shape, plan.protocol, plan.seed)
@@ -288,6 +290,20 @@ def _run(plan: ProfilePlan, progress: bool) -> Profile:
             spent["network"] += time.perf_counter() - t0
             bar.update()
     return _finish(plan, manifest, spent, time.perf_counter() - started)
+
+
+@contextlib.contextmanager
+def _torch_threads(runner: TargetRunner) -> Iterator[None]:
+    """Build and export with the runner's threads (one for ONNX Runtime targets): torch's default
+    pool would spin on cores that the measurements, or other processes, need."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(runner.threads if runner.runtime == "torch" else 1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _flags(m: Measurement, remeasured: bool, protocol: TimingProtocol) -> dict:

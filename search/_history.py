@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._genes import genes_keys
+from ._metrics import MetricValues
 from ._problem import Evaluation, Problem
 
 __all__ = ["History"]
@@ -83,6 +84,21 @@ class History:
         for i, key in enumerate(genes_keys(ev.genes)):
             self.index[key] = self.n + i
         self.n += k
+
+    def subset(self, rows: np.ndarray, steps: np.ndarray) -> "History":
+        """A new history holding ``rows`` of this one (in that order) with new step numbers."""
+        out = History(self.problem)
+        rows = np.asarray(rows, dtype=np.int64)
+        values = {m: MetricValues(self.mean(m)[rows], self.std(m)[rows], self.source(m)[rows])
+                  for m in self.problem.metric_names}
+        out._reserve(len(rows))
+        if len(rows):
+            for step in np.unique(steps):
+                sel = steps == step
+                out.add(Evaluation(self.genes[rows[sel]], {m: MetricValues(v.mean[sel], v.std[sel], v.source[sel])
+                                                          for m, v in values.items()},
+                                   self.F[rows[sel]], self.violation[rows[sel]]), int(step))
+        return out
 
     def lookup(self, genes: np.ndarray, step: int) -> tuple[np.ndarray, np.ndarray]:
         """Rows of ``genes`` in the history, evaluating (once) those it does not hold yet."""

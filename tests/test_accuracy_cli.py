@@ -41,6 +41,11 @@ def test_fit_then_predict_accuracy(small_table, tmp_path, capsys):
                  "--predictor", "ensemble", "--param", "members=2", "--param", "n_estimators=50",
                  "--out", str(model)]) == 0
     capsys.readouterr()
+    saved = json.loads((model / "predictor.json").read_text())
+    assert len(saved["fitted_on"]) == 64  # the table's SHA-256: what the predictor learned from
+    from hwnas.predictors import load_predictor
+
+    assert load_predictor(model).fitted_on() == saved["fitted_on"]
     arch = small_table.read_text().splitlines()[1].split(",")[1]
     assert main(["predict", "accuracy", "--predictor", str(model), arch, "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)

@@ -133,3 +133,11 @@ def test_interrupted_training_resumes_to_the_same_weights(digits, tmp_path):
     with pytest.raises(ConfigError, match="another TrainConfig"):
         train_model(_small_cnn(digits), digits, TrainConfig(epochs=3, lr=0.2), checkpoint_dir=tmp_path / "ck",
                     progress=False)
+
+
+def test_auto_falls_back_to_digits_and_says_so(tmp_path):
+    with pytest.warns(UserWarning, match="CIFAR-10 not found: using the embedded data set digits"):
+        ds = load_dataset("auto", tmp_path, tmp_path / "cache")
+    assert ds.name == "digits" and which_dataset("auto", tmp_path, tmp_path / "cache") == "digits"
+    with pytest.raises(DataError, match="data directory not found"):
+        load_dataset("auto", tmp_path / "missing")

@@ -127,3 +127,10 @@ def test_tuning_searches_lr_and_weight_decay_on_validation(digits, tmp_path):
     assert 0.005 <= out["lr"] <= 0.15 and 1e-5 <= out["weight_decay"] <= 1e-2
     assert out["val_accuracy"] == max(t["val_accuracy"] for t in out["trials"])
     assert tune_hyperparameters(None, digits, base, n_trials=2, record=record) == out
+
+
+@pytest.mark.slow
+def test_rerun_with_other_settings_is_refused(finalized, digits):
+    out, _ = finalized
+    with pytest.raises(ConfigError, match="other settings"):
+        finalize([Candidate("small", small_mbconv)], digits, TINY.replace(epochs=2), out, progress=False)

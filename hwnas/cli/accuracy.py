@@ -145,6 +145,6 @@ COMMANDS = [
             _fit_args, _fit),
     Command(("predict", "accuracy"), "predict accuracy (and its spread) with a saved predictor",
             _predict_args, _predict),
-    Command(("bench", "accuracy"), "rank quality of an accuracy predictor on a table (Kendall, Spearman, p@1%%)",
+    Command(("bench", "accuracy"), "rank quality of an accuracy predictor on a table (Kendall, Spearman, precision at the top 1 percent)",
             _bench_args, _bench),
 ]

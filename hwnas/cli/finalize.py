@@ -50,6 +50,8 @@ def _args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--space", default="mbconv", help="search space of the architectures")
     p.add_argument("--arch", action="append", default=[], help="an architecture string (repeatable)")
     p.add_argument("--arch-file", help="a file of architecture strings, one a line")
+    p.add_argument("--from-search", default=None, help="a `hwnas search` run directory: finalize its front")
+    p.add_argument("--top", type=int, default=3, help="how many front architectures --from-search takes")
     p.add_argument("--baseline", action="store_true", help="also finalize the origin document's plain CNN")
     p.add_argument("--out", required=True, help="output directory (rerun to resume)")
     p.add_argument("--data", choices=("auto", "cifar10", "digits"), default="auto")
@@ -68,7 +70,8 @@ def _run(args: argparse.Namespace) -> int:
     report = finalize_architectures(
         args.space, archs, args.out, config, data=args.data, data_dir=args.data_dir,
         baseline=args.baseline, latency_predictor=args.latency_predictor,
-        accuracy_predictor=args.accuracy_predictor, progress=not args.no_progress)
+        accuracy_predictor=args.accuracy_predictor, from_search=args.from_search, top=args.top,
+        progress=not args.no_progress)
     print(f"report: {report}")
     return 0
 

@@ -7,7 +7,7 @@ from ._candidate import Candidate, candidate_from_arch, origin_baseline
 from ._config import FinalizeConfig
 from ._evaluate import accuracy, agreement, onnx_predictions, preprocess, torch_predictions
 from ._finalize import finalize, finalize_candidate
-from ._finalize_archs import finalize_architectures, read_arch_file
+from ._finalize_archs import finalize_architectures, read_arch_file, read_search_front
 from ._latency import measure_onnx_latency
 from ._prune import PrunableChain, PruneResult, find_prunable_chains, prune_channels
 from ._quantize import QuantizeResult, quantize_onnx
@@ -43,6 +43,7 @@ __all__ = [
     "prune_channels",
     "quantize_onnx",
     "read_arch_file",
+    "read_search_front",
     "report_headline",
     "run_pipeline",
     "torch_predictions",

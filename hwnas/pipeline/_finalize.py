@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from hwnas import count_flops, count_params, export_onnx
+from hwnas import ConfigError, DataError, count_flops, count_params, export_onnx
 
 from ._candidate import Candidate
 from ._config import FinalizeConfig
@@ -62,12 +62,25 @@ def finalize(candidates: Sequence[Candidate], dataset, config: FinalizeConfig | 
 
     config = config or FinalizeConfig()
     out_dir = Path(out_dir)
+    _check_same_settings(out_dir / "finalize.json", config)
     results = []
     for cand in tqdm(list(candidates), desc="finalize", disable=not progress):
         results.append(finalize_candidate(cand, dataset, config, out_dir / "candidates" / cand.slug, progress))
     write_json_atomic(out_dir / "finalize.json", {"dataset": dataset.name, "config": config.to_dict(),
                                                   "candidates": results})
     return results
+
+
+def _check_same_settings(path: Path, config: FinalizeConfig) -> None:
+    """Finished candidates are reused on a rerun: only when they were made with these settings."""
+    if not path.is_file():
+        return
+    try:
+        saved = json.loads(path.read_text()).get("config")
+    except (json.JSONDecodeError, AttributeError) as exc:
+        raise DataError(f"{path}: corrupt finalize record ({exc}); delete it or use another output directory") from exc
+    if saved != json.loads(json.dumps(config.to_dict())):
+        raise ConfigError(f"{path.parent}: holds a finalize run with other settings; use another output directory")
 
 
 def finalize_candidate(cand: Candidate, dataset, config: FinalizeConfig, directory: str | os.PathLike,
@@ -77,14 +90,14 @@ def finalize_candidate(cand: Candidate, dataset, config: FinalizeConfig, directo
     done = directory / "result.json"
     if done.is_file():
         return json.loads(done.read_text())
-    record = {"name": cand.name, "arch": cand.arch, "space": cand.space, "dataset": dataset.name,
+    record = {"name": cand.name, "dir": directory.name, "arch": cand.arch, "space": cand.space, "dataset": dataset.name,
               "predicted_ms": cand.predicted_ms, "predicted_accuracy": cand.predicted_accuracy,
               "variants": [], "error": ""}
     try:
         model, train_config, train_info = _train(cand, dataset, config, directory, progress)
     except Exception as exc:  # noqa: BLE001  (one failing candidate must not stop the others)
+        # Not saved as done: a rerun tries again (the failure may have been transient).
         record["error"] = f"training failed: {type(exc).__name__}: {exc}".splitlines()[0]
-        write_json_atomic(done, record)
         return record
     inputs = _inputs(dataset, train_config, config)
     record.update(train=train_info, params=count_params(model),

@@ -67,11 +67,11 @@ def latency_points(records: Sequence[dict]) -> list[dict]:
 
 
 def step_series(records: Sequence[dict]) -> list[dict]:
-    """Per candidate, its (variant, latency, accuracy) through the compression steps."""
+    """Per candidate, its (variant, parent, latency, accuracy) through the compression steps."""
     out = []
     for r in records:
-        steps = [{"variant": v["variant"], "median_ms": v["median_ms"], "accuracy": v.get("ort_accuracy")}
-                 for v in r.get("variants", []) if _ok(v)]
+        steps = [{"variant": v["variant"], "parent": v.get("parent", ""), "median_ms": v["median_ms"],
+                  "accuracy": v.get("ort_accuracy")} for v in r.get("variants", []) if _ok(v)]
         if steps:
             out.append({"name": r["name"], "steps": steps})
     return out

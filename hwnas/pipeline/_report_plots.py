@@ -72,14 +72,16 @@ def draw_latency(points: Sequence[dict], path: str | os.PathLike) -> Path:
 def draw_steps(series: Sequence[dict], path: str | os.PathLike) -> Path:
     """Each candidate's path through FP32 -> INT8 / pruned -> pruned INT8 (latency, accuracy)."""
     plt, fig, ax = _figure()
-    for s in series:
-        xs = [st["median_ms"] for st in s["steps"]]
-        ys = [st["accuracy"] for st in s["steps"]]
-        line, = ax.plot(xs, ys, linewidth=0.8, alpha=0.6)
-        for st in s["steps"]:
-            ax.scatter(st["median_ms"], st["accuracy"], marker=_MARKERS.get(st["variant"], "x"),
-                       color=line.get_color())
-        ax.annotate(s["name"][:24], (xs[0], ys[0]), fontsize=7)
+    for i, s in enumerate(series):
+        color = f"C{i % 10}"
+        at = {st["variant"]: (st["median_ms"], st["accuracy"]) for st in s["steps"]}
+        for st in s["steps"]:  # an arrow from each step's input model to its result
+            if st["parent"] in at:
+                ax.annotate("", at[st["variant"]], at[st["parent"]],
+                            arrowprops={"arrowstyle": "->", "color": color, "alpha": 0.6})
+            ax.scatter(*at[st["variant"]], marker=_MARKERS.get(st["variant"], "x"), color=color)
+        first = s["steps"][0]
+        ax.annotate(s["name"][:24], (first["median_ms"], first["accuracy"]), fontsize=7)
     for variant, marker in _MARKERS.items():
         ax.scatter([], [], marker=marker, color="0.3", label=variant)
     ax.set(xlabel="latency (ms, median)", ylabel="top-1 accuracy, ONNX Runtime (%)",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -10,6 +11,7 @@ import numpy as np
 from hwnas import Architecture, ConfigError, DataError, SearchSpace, create_space, export_onnx, get_space
 
 from ._baseline import build_origin_cnn
+from ._io import write_json_atomic
 from ._latency import measure_onnx_latency
 from ._run_config import RunConfig
 
@@ -28,13 +30,19 @@ def make_space(cfg: RunConfig, input_shape: tuple[int, int, int]) -> SearchSpace
 
 
 def baseline_latency(input_shape, num_classes: int, cfg: RunConfig, out: Path) -> float:
-    """Measured median latency (ms) of the origin document's CNN on the run's target."""
+    """Measured median latency (ms) of the origin document's CNN on the run's target; measured
+    once per run directory, so that a resumed run keeps the same budget (and search)."""
     import torch
 
+    saved = out / "baseline_latency.json"
+    if saved.is_file():
+        return float(json.loads(saved.read_text())["median_ms"])
     torch.manual_seed(cfg.seed)
     path = export_onnx(build_origin_cnn(num_classes, input_shape).eval(), input_shape, out / "baseline_latency.onnx")
     fin = cfg.finalize
-    return measure_onnx_latency(path, input_shape, fin.target, fin.latency_threads).median_ms
+    m = measure_onnx_latency(path, input_shape, fin.target, fin.latency_threads)
+    write_json_atomic(saved, m.to_dict())
+    return m.median_ms
 
 
 def profile_stage(space: SearchSpace, input_shape, cfg: RunConfig, out: Path, progress: bool):

@@ -8,13 +8,13 @@ A cell's graph is not run op by op. With full graph optimisation ONNX Runtime:
 3. folds BN into the convolution before it, and a ``x * 0`` into the convolution computing x when
    nothing else reads x (only real convolutions at that stage: node 1 after a ``nor_conv`` edge, the
    network's input after the stem);
-4. runs convolutions in a blocked layout (NCHWc) and fuses into a convolution an Add of its output
-   with another tensor ("Sum" input), and then the ReLU that alone reads the result.
+4. runs convolutions and poolings in a blocked layout (NCHWc); an Add of two blocked tensors one
+   of which is an edge's convolution output (not yet holding a sum) becomes that convolution's
+   "Sum" input, and a ReLU that alone reads a convolution's output becomes its activation. The
+   ``x * 0`` stays in the plain layout, and so does any Add that reads it.
 
-So: an Add with a convolution's output among its terms is free, and so is a left-to-right sum
-that already started with one; a source node's ReLU is free when the node is such a convolution
-output and only ``nor_conv`` edges read it. The units below follow these rules; the ORT graph test
-in ``tests/test_space_nb201.py`` checks them against the optimised graph node by node.
+The units below follow these rules (cost of the layout conversions aside); the ORT graph test in
+``tests/test_space_nb201.py`` checks them against the optimised graph.
 """
 
 from __future__ import annotations
@@ -24,58 +24,90 @@ from functools import lru_cache
 from .._unit import Unit
 from ._nb201_units import AVG_POOL, NO_RELU, NODE, NOR_CONV, node_extra
 
-__all__ = ["cell_units", "output_is_conv", "NB201_EDGES", "NONE", "SKIP", "CONV1", "CONV3", "POOL"]
+__all__ = ["cell_units", "output_kind", "CONV", "BLOCKED", "PLAIN", "NB201_EDGES", "NONE", "SKIP", "CONV1", "CONV3", "POOL"]
 
 # Edges as (to_node, from_node), in the order of the string |op~0|+|op~0|op~1|+|op~0|op~1|op~2|.
 NB201_EDGES: tuple[tuple[int, int], ...] = ((1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2))
 NONE, SKIP, CONV1, CONV3, POOL = range(5)
 _CONVS = (CONV1, CONV3)
+# The layout of a tensor in the optimised graph: a convolution's output (blocked), another
+# blocked tensor, a plain (NCHW) tensor.
+CONV, BLOCKED, PLAIN = "conv", "blocked", "plain"
 _EDGES_INTO = tuple(tuple(k for k, (dst, _) in enumerate(NB201_EDGES) if dst == node) for node in (1, 2, 3))
 
 
-def _sum_is_conv(genes: tuple[int, ...], edges: tuple[int, ...]) -> tuple[int, bool]:
-    """(Adds left unfused, whether the result is a convolution's output) of a node's
-    left-to-right sum over ``edges``."""
-    adds, acc_is_conv = 0, genes[edges[0]] in _CONVS
-    for k in edges[1:]:
-        if not (acc_is_conv or genes[k] in _CONVS):
-            adds += 1
-        acc_is_conv = acc_is_conv or genes[k] in _CONVS
-    return adds, acc_is_conv
+def _node_sums(genes: tuple[int, ...], alias: tuple[int, ...], x0: str) -> tuple[tuple[int, int, int], tuple[str, ...]]:
+    """The unfused adds of nodes 1..3 and the layout kind of nodes 0..3."""
+    kinds = [x0, x0 if genes[0] == SKIP else _edge_kind(genes[0], x0)]
+    adds = [0]
+    seen: dict[tuple, str] = {}
+    for edges in _EDGES_INTO[1:]:
+        terms = [(_value(genes, alias, k), _edge_kind(genes[k], kinds[alias[NB201_EDGES[k][1]]]),
+                  genes[k] in _CONVS) for k in edges]
+        value, kind, fresh = terms[0]
+        n = 0
+        for t_value, t_kind, t_fresh in terms[1:]:
+            value = ("add", value, t_value)
+            if value in seen:  # the same sum of the same tensors: computed once
+                kind, fresh = seen[value], False
+                continue
+            if kind != PLAIN and t_kind != PLAIN and (fresh or t_fresh):
+                kind = CONV  # the add becomes a convolution's Sum input
+            else:
+                n += 1
+                kind = BLOCKED if kind != PLAIN and t_kind != PLAIN else PLAIN
+            seen[value], fresh = kind, False
+        adds.append(n)
+        kinds.append(kind)
+    return tuple(adds), tuple(kinds)
 
 
-def output_is_conv(genes: tuple[int, ...]) -> bool:
-    """Whether the cell's output (node 3) is a convolution's output in the optimised graph."""
-    return _sum_is_conv(genes, _EDGES_INTO[2])[1]
+def _value(genes: tuple[int, ...], alias: tuple[int, ...], edge: int) -> tuple:
+    """What edge ``edge`` computes: parameter-free ops on one tensor are the same value."""
+    src = alias[NB201_EDGES[edge][1]]
+    return ("conv", edge) if genes[edge] in _CONVS else (genes[edge], src)
+
+
+def _edge_kind(gene: int, source_kind: str) -> str:
+    if gene in _CONVS:
+        return CONV
+    if gene == POOL:
+        return BLOCKED
+    return PLAIN if gene == NONE else source_kind
+
+
+def _alias(genes: tuple[int, ...]) -> tuple[int, int, int]:
+    """A ``skip_connect`` into node 1 makes node 1 the cell input itself."""
+    return (0, 0 if genes[0] == SKIP else 1, 2)
+
+
+def output_kind(genes: tuple[int, ...], x0: str) -> str:
+    """The layout kind of the cell's output (node 3) when its input is of kind ``x0``."""
+    return _node_sums(genes, _alias(genes), x0)[1][3]
 
 
 @lru_cache(maxsize=1 << 16)
-def cell_units(genes: tuple[int, ...], channels: int, res: int, input_is_conv: bool,
+def cell_units(genes: tuple[int, ...], channels: int, res: int, x0: str,
                input_from_stem: bool = False) -> tuple[tuple[int, Unit], ...]:
     """(edge, unit) of one cell in execution order: each node's conv and pool edges, then its
     elementwise work (unfused adds and zeros), which belongs to its last edge.
 
-    ``input_is_conv``: the cell input is a convolution's output in the blocked layout (after the
-    stem, a reduction block, or a cell whose output is one). ``input_from_stem``: it is the stem's
-    output, a plain convolution that a ``x * 0`` can fold into.
+    ``x0``: the layout kind of the cell input (``CONV`` after the stem or a reduction block).
+    ``input_from_stem``: it is the stem's output, a plain convolution that a ``x * 0`` can fold
+    into.
     """
-    alias = (0, 0 if genes[0] == SKIP else 1, 2)  # a skip into node 1 makes it the input itself
+    alias = _alias(genes)
     readers: dict[int, list[int]] = {0: [], 1: [], 2: []}
     for k, (_, src) in enumerate(NB201_EDGES):
         if k > 0 or genes[0] != SKIP:
             readers[alias[src]].append(k)
-    blocked_conv = {0} if input_is_conv else set()
-    plain_conv = {0} if input_from_stem else set()
-    if genes[0] in _CONVS:
-        blocked_conv.add(1)
-        plain_conv.add(1)
-    if _sum_is_conv(genes, _EDGES_INTO[1])[1]:
-        blocked_conv.add(2)
-    relu_done = {s for s in blocked_conv if all(genes[k] in _CONVS for k in readers[s])}
+    adds, kinds = _node_sums(genes, alias, x0)
+    plain_conv = ({0} if input_from_stem else set()) | ({1} if genes[0] in _CONVS else set())
+    relu_done = {s for s in (0, 1, 2) if kinds[s] == CONV and all(genes[k] in _CONVS for k in readers[s])}
     zeroed = {s for s in plain_conv if all(genes[k] == NONE for k in readers[s])}
     pooled: set[int] = set()
     out: list[tuple[int, Unit]] = []
-    for edges in _EDGES_INTO:
+    for node, edges in enumerate(_EDGES_INTO, start=1):
         zeros = 0
         for k in edges:
             src, gene = alias[NB201_EDGES[k][1]], genes[k]
@@ -89,8 +121,7 @@ def cell_units(genes: tuple[int, ...], channels: int, res: int, input_is_conv: b
             elif gene == NONE and src not in zeroed:
                 zeros += 1
                 zeroed.add(src)
-        adds = _sum_is_conv(genes, edges)[0]
-        out.extend((edges[-1], _unit(NODE, channels, res, 1, extra)) for extra in _node_extras(adds, zeros))
+        out.extend((edges[-1], _unit(NODE, channels, res, 1, extra)) for extra in _node_extras(adds[node - 1], zeros))
     return tuple(out)
 
 

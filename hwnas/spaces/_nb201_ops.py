@@ -12,7 +12,7 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from .nb201 import NB201_EDGES as EDGES
+from ._nb201_cell import NB201_EDGES as EDGES
 
 __all__ = [
     "ReLUConvBN",
@@ -171,14 +171,14 @@ class TinyNetwork(nn.Module):
 
 
 class NodeSum(nn.Module):
-    """The elementwise work of a cell node, on one tensor (a profiling unit): the ``x * 0`` of
-    its ``zeros`` ``none`` edges and the adds of its ``inputs`` terms."""
+    """The elementwise work of a cell node, on one tensor (a profiling unit): ``adds`` adds over
+    ``adds + 1`` terms, ``zeros`` of which are ``x * 0``."""
 
-    def __init__(self, inputs: int, zeros: int):
+    def __init__(self, adds: int, zeros: int):
         super().__init__()
-        self.inputs = inputs
+        self.adds = adds
         self.zeros = nn.ModuleList(Zero() for _ in range(zeros))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         terms = [zero(x) for zero in self.zeros]
-        return add_all(terms + [x] * (self.inputs - len(terms)))
+        return add_all(terms + [x] * (self.adds + 1 - len(terms)))

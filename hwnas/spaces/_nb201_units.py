@@ -1,22 +1,16 @@
 """The profilable units of NAS-Bench-201 networks and their torch builders.
 
 A network runs as: the stem; per cell, each convolution or pooling edge and then each node's
-elementwise work; the two residual reduction blocks; the head. ReLU-Conv-BN is one unit: ONNX
-Runtime folds the BN into the conv and keeps the ReLU beside it.
+elementwise work; the two residual reduction blocks; the head. Which ReLUs, adds and ``x * 0``
+ONNX Runtime actually runs (it merges and fuses many) is decided in ``_nb201_cell``:
 
-ONNX Runtime's common-subexpression elimination merges identical parameter-free ops on the same
-tensor, so a cell runs one ReLU, one 3x3 average pooling and one ``x * 0`` per source node, however
-many edges leave it with that op. The units follow: the first ``nor_conv`` edge of a source holds
-the ReLU and the others are ``extra="shared_relu"`` (conv and BN only); an ``avg_pool_3x3`` edge
-whose source is already pooled, or a ``none`` edge whose source is already zeroed, adds no work but
-its add.
-
-The elementwise work of a node is one ``nb201_node`` unit (``extra="inputs=k,zeros=z"``): the adds
-of its k terms and the ``x * 0`` of its z ``none`` edges (a real Mul: ONNX Runtime cannot drop it
-since x may hold NaN, and folds it only into a convolution whose output nothing else reads, which
-``nb201._cell_units`` accounts for). ``skip_connect`` is the identity: it costs only its share of the
-adds. Folding these tiny ops into one unit per node, rather than one per edge, keeps the number
-of tiny graphs (each timed with its own per-run overhead) small.
+- ``nb201_nor_conv``: ReLU-Conv-BN (BN folds into the conv); ``extra="no_relu"`` is the conv and
+  BN alone, for an edge whose ReLU another edge runs or the runtime fuses away.
+- ``nb201_avg_pool``: 3x3 average pooling.
+- ``nb201_node`` (``extra="adds=a,zeros=z"``): a node's unfused adds and the ``x * 0`` of its
+  ``none`` edges (real Muls: x may hold NaN), as one small graph of ``a`` adds over ``a + 1``
+  terms of which ``z`` are zeroed. ``skip_connect`` is the identity: it only costs its add.
+- ``nb201_stem``, ``nb201_resblock``, ``nb201_head``: the fixed parts.
 
 Each builder returns the very module the network uses (from ``_nb201_ops``), so a unit is
 literally a piece of the network.
@@ -31,37 +25,37 @@ from .._unit import Unit, register_unit_op
 if TYPE_CHECKING:
     from torch import nn
 
-__all__ = ["STEM", "NOR_CONV", "AVG_POOL", "NODE", "RESBLOCK", "HEAD", "UNIT_OPS", "SHARED_RELU",
+__all__ = ["STEM", "NOR_CONV", "AVG_POOL", "NODE", "RESBLOCK", "HEAD", "UNIT_OPS", "NO_RELU",
            "node_extra", "parse_node_extra"]
 
 STEM = "nb201_stem"
 NOR_CONV = "nb201_nor_conv"
 AVG_POOL = "nb201_avg_pool"
 NODE = "nb201_node"
-SHARED_RELU = "shared_relu"  # extra of a nor_conv whose ReLU another edge of the same source runs
+NO_RELU = "no_relu"  # extra of a nor_conv whose ReLU runs elsewhere or is fused away
 RESBLOCK = "nb201_resblock"
 HEAD = "nb201_head"
 UNIT_OPS = (STEM, NOR_CONV, AVG_POOL, NODE, RESBLOCK, HEAD)
 
 
-def node_extra(inputs: int, zeros: int) -> str:
+def node_extra(adds: int, zeros: int) -> str:
     """The ``extra`` of an ``nb201_node`` unit."""
-    return f"inputs={inputs},zeros={zeros}"
+    return f"adds={adds},zeros={zeros}"
 
 
 def parse_node_extra(unit: Unit) -> tuple[int, int]:
-    """``(inputs, zeros)`` of an ``nb201_node`` unit."""
+    """``(adds, zeros)`` of an ``nb201_node`` unit."""
     try:
         fields = dict(item.split("=") for item in unit.extra.split(","))
-        inputs, zeros = int(fields.pop("inputs")), int(fields.pop("zeros"))
-        if fields or not 0 <= zeros <= inputs or inputs < 1 or (inputs == 1 and zeros == 0):
+        adds, zeros = int(fields.pop("adds")), int(fields.pop("zeros"))
+        if fields or adds < 0 or not 0 <= zeros <= adds + 1 or adds + zeros == 0:
             raise ValueError
     except (ValueError, KeyError):
         from .._errors import ConfigError
 
-        raise ConfigError(f"{NODE} unit needs extra 'inputs=k,zeros=z' (1 <= k, z <= k, some work), "
+        raise ConfigError(f"{NODE} unit needs extra 'adds=a,zeros=z' with 0 <= z <= a + 1 and a + z > 0, "
                           f"got {unit.extra!r}") from None
-    return inputs, zeros
+    return adds, zeros
 
 
 @register_unit_op(STEM)
@@ -76,7 +70,7 @@ def _nor_conv(unit: Unit) -> "nn.Module":
     from ._nb201_ops import ReLUConvBN
 
     module = ReLUConvBN(unit.in_channels, unit.out_channels, unit.kernel, unit.stride)
-    return module.without_relu() if unit.extra == SHARED_RELU else module
+    return module.without_relu() if unit.extra == NO_RELU else module
 
 
 @register_unit_op(AVG_POOL)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
@@ -12,7 +11,8 @@ from .._errors import ArchitectureError, ConfigError
 from .._space import Choice, Graph, SearchSpace, register_space
 from .._unit import Unit
 from ._nb201_order import official_genes, official_index
-from ._nb201_units import AVG_POOL, HEAD, NODE, NOR_CONV, RESBLOCK, SHARED_RELU, STEM, node_extra
+from ._nb201_cell import CONV, CONV1, CONV3, NB201_EDGES, cell_units, output_kind
+from ._nb201_units import HEAD, RESBLOCK, STEM
 
 if TYPE_CHECKING:
     import torch
@@ -20,12 +20,7 @@ if TYPE_CHECKING:
 __all__ = ["NB201Space", "NB201_OPS", "NB201_EDGES"]
 
 NB201_OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
-# Edges as (to_node, from_node), in the order of the string |op~0|+|op~0|op~1|+|op~0|op~1|op~2|.
-NB201_EDGES: tuple[tuple[int, int], ...] = ((1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2))
 _CHANNELS, _CELLS_PER_STAGE, _STAGES = 16, 5, 3
-_NONE, _SKIP, _CONV1, _CONV3, _POOL = range(5)
-# The edges into node 1, 2 and 3.
-_EDGES_INTO = tuple(tuple(k for k, (dst, _) in enumerate(NB201_EDGES) if dst == node) for node in (1, 2, 3))
 
 
 @register_space("nb201")
@@ -120,7 +115,7 @@ class NB201Space(SearchSpace):
         c_in, res = _check_shape(input_shape or self.default_input_shape)
         genes = self.check(arch).genes
         classes = num_classes or self.default_num_classes
-        per_position = sum(9 if g == _CONV3 else 1 if g == _CONV1 else 0 for g in genes)
+        per_position = sum(9 if g == CONV3 else 1 if g == CONV1 else 0 for g in genes)
         total = c_in * _CHANNELS * 9 * res * res
         for stage, (c, r) in enumerate(_stages(res)):
             total += _CELLS_PER_STAGE * per_position * c * c * r * r
@@ -147,9 +142,7 @@ class NB201Space(SearchSpace):
         for stage, (c, r) in enumerate(_stages(res)):
             if stage > 0:
                 out.append(Unit(RESBLOCK, c // 2, c, 2 * r, kernel=3, stride=2, residual=True))
-            # the network's first cell reads the stem's convolution, the others a sum (_cell_units)
-            out.extend(u for _, u in _cell_units(genes, c, r, stage == 0))
-            out.extend([u for _, u in _cell_units(genes, c, r)] * (_CELLS_PER_STAGE - 1))
+            out.extend(u for cell in _cells(genes, c, r, stage) for _, u in cell)
         c_last = _CHANNELS * 2 ** (_STAGES - 1)
         out.append(Unit(HEAD, c_last, self.default_num_classes, res // 4))
         return out
@@ -176,8 +169,8 @@ class NB201Space(SearchSpace):
         features[np.arange(1, n - 1), np.asarray(genes) + 1] = 1.0
         per_edge: list[list[Unit]] = [[] for _ in NB201_EDGES]
         for stage, (c, r) in enumerate(_stages(self.default_input_shape[1])):
-            for i in range(_CELLS_PER_STAGE):
-                for edge, unit in _cell_units(genes, c, r, stage == 0 and i == 0):
+            for cell in _cells(genes, c, r, stage):
+                for edge, unit in cell:
                     per_edge[edge].append(unit)
         units = ((),) + tuple(tuple(u) for u in per_edge) + ((),)
         return Graph(adjacency, features, units)
@@ -195,53 +188,12 @@ def _check_shape(shape: tuple[int, ...]) -> tuple[int, int]:
     return int(shape[0]), int(shape[1])
 
 
-@lru_cache(maxsize=1 << 16)
-def _cell_units(genes: tuple[int, ...], channels: int, res: int,
-                input_is_conv: bool = False) -> tuple[tuple[int, Unit], ...]:
-    """(edge, unit) of one cell in execution order: a node's conv and pool edges, then its
-    elementwise work (zeros and adds), which belongs to its last edge.
-
-    Identical parameter-free ops on one source run once (ONNX Runtime merges them): one ReLU,
-    one pooling and one ``x * 0`` per source node. A node fed by one ``skip_connect`` runs nothing.
-    ONNX Runtime also folds ``x * 0`` into the convolution that computes x when nothing else reads
-    x: node 1 after a ``nor_conv``, and the cell input when it is the stem's output
-    (``input_is_conv``, the network's first cell).
-    """
-    out: list[tuple[int, Unit]] = []
-    relu: set[int] = set()
-    pooled: set[int] = set()
-    zeroed = {src for src in _conv_sources(genes, input_is_conv) if _only_zeroed(genes, src)}
-    for edges in _EDGES_INTO:
-        zeros = 0
-        for k in edges:
-            src, gene = NB201_EDGES[k][1], genes[k]
-            if gene in (_CONV1, _CONV3):
-                extra = SHARED_RELU if src in relu else ""
-                out.append((k, _unit(NOR_CONV, channels, res, 3 if gene == _CONV3 else 1, extra)))
-                relu.add(src)
-            elif gene == _POOL and src not in pooled:
-                out.append((k, _unit(AVG_POOL, channels, res, 3)))
-                pooled.add(src)
-            elif gene == _NONE and src not in zeroed:
-                zeros += 1
-                zeroed.add(src)
-        if len(edges) > 1 or zeros:
-            out.append((edges[-1], _unit(NODE, channels, res, 1, node_extra(len(edges), zeros))))
-    return tuple(out)
-
-
-@lru_cache(maxsize=1024)
-def _unit(op: str, channels: int, res: int, kernel: int, extra: str = "") -> Unit:
-    """A cell unit (shared instances: a network holds up to 124 of them)."""
-    return Unit(op, channels, channels, res, kernel=kernel, extra=extra)
-
-
-def _conv_sources(genes: tuple[int, ...], input_is_conv: bool) -> list[int]:
-    """The cell nodes whose value is a convolution's output (BN folded): the input after the
-    stem, node 1 after a single ``nor_conv`` edge (nodes 2 and 3 are sums)."""
-    return ([0] if input_is_conv else []) + ([1] if genes[0] in (_CONV1, _CONV3) else [])
-
-
-def _only_zeroed(genes: tuple[int, ...], src: int) -> bool:
-    """Whether every edge leaving node ``src`` is ``none``."""
-    return all(genes[k] == _NONE for k, (_, s) in enumerate(NB201_EDGES) if s == src)
+def _cells(genes: tuple[int, ...], channels: int, res: int, stage: int) -> list[tuple]:
+    """``cell_units`` of a stage's cells: the first reads the stem's or a reduction block's
+    convolution, the others the previous cell's output."""
+    cells = [cell_units(genes, channels, res, CONV, stage == 0)]
+    x0 = output_kind(genes, CONV)
+    while len(cells) < _CELLS_PER_STAGE:
+        cells.append(cell_units(genes, channels, res, x0))
+        x0 = output_kind(genes, x0)
+    return cells

@@ -1,0 +1,75 @@
+"""``hwnas run`` end to end on tiny settings (the CI smoke run of the main job), and its pieces."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from hwnas import ConfigError
+from hwnas.cli import main
+from hwnas.pipeline import QUICK_SPACE, RunConfig
+
+# A very small mbconv (a handful of units) so that profiling takes seconds.
+TINY_SPACE = {"stem_width": 8, "head_width": 0, "kernels": [3], "expansions": [1, 3],
+              "stages": [{"depths": [1], "widths": [8], "stride": 1},
+                         {"depths": [1, 2], "widths": [16], "stride": 2},
+                         {"depths": [1], "widths": [24, 32], "stride": 2}]}
+
+SMOKE = ["run", "--quick", "--data", "digits", "--space-config", json.dumps(TINY_SPACE),
+         "--profile-networks", "4", "--proxy-archs", "3", "--proxy-subset", "300", "--search-evals", "200",
+         "--candidates", "1", "--epochs", "1", "--train-subset", "300", "--test-limit", "100",
+         "--calibration-images", "8", "--finetune-epochs", "1", "--no-progress"]
+
+
+@pytest.mark.slow
+def test_quick_run_goes_from_profile_to_report_and_resumes(tmp_path):
+    out = tmp_path / "run"
+    assert main(SMOKE + ["--out", str(out)]) == 0
+    state = json.loads((out / "run.json").read_text())
+    assert [s["stage"] for s in state["stages"]] == ["data", "baseline latency", "profile", "latency surrogate",
+                                                      "accuracy surrogate", "search", "finalize"]
+    assert "digits" in " ".join(state["notes"])
+    assert len(state["proxy_trainings"]) == 3 and state["front"]
+    records = json.loads((out / "finalize.json").read_text())["candidates"]
+    assert records[0]["name"] == "origin-cnn" and len(records) == 2
+    found = records[1]
+    assert found["space"].startswith("mbconv") and found["predicted_ms"] > 0
+    assert all(v["error"] == "" and v["median_ms"] > 0 for v in found["variants"])
+    report = (out / "report.md").read_text()
+    for needle in ("## Stages", "## Predicted Pareto front", "## Finalized models", found["arch"], "digits"):
+        assert needle in report
+    assert (out / "pareto.png").is_file() and (out / "search" / "history.csv").is_file()
+
+    weights = out / "candidates" / found["dir"] / "model.safetensors"
+    before = weights.stat().st_mtime_ns
+    assert main(SMOKE + ["--out", str(out)]) == 0, "a rerun resumes from the run directory"
+    assert weights.stat().st_mtime_ns == before
+    assert json.loads((out / "finalize.json").read_text())["candidates"][1]["arch"] == found["arch"]
+
+
+def test_quick_preset_and_validation():
+    quick = RunConfig.quick()
+    assert quick.space_config == QUICK_SPACE and quick.finalize.epochs < RunConfig().finalize.epochs
+    with pytest.raises(ConfigError, match="proxy_archs"):
+        RunConfig(proxy_archs=1)
+    with pytest.raises(ConfigError, match="budget"):
+        RunConfig(budget_ms=-1.0)
+
+
+def test_bad_run_arguments_are_one_line_and_exit_2(tmp_path, capsys):
+    assert main(["run", "--out", str(tmp_path), "--space-config", "{not json"]) == 2
+    assert main(["run", "--out", str(tmp_path), "--proxy-archs", "0"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and all(line.startswith("hwnas: error:") for line in err)
+
+
+def test_candidates_are_the_best_under_each_budget_then_spread():
+    from hwnas.pipeline._run_stages import pick_candidates
+
+    front = [{"arch": str(i), "predicted_accuracy": float(i), "predicted_ms": i / 10} for i in range(20)]
+    picked = [r["arch"] for r in pick_candidates(front, 3, [0.5, 1.0])]
+    assert picked[:2] == ["5", "10"] and len(picked) == 3
+    assert [r["arch"] for r in pick_candidates(front, 2, [5.0])][0] == "19"
+    with pytest.raises(ConfigError, match="budget"):
+        pick_candidates([], 2, [1.0])
