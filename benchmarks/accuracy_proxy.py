@@ -5,9 +5,10 @@ joblib in parallel, resumable: rerun the same command after an interruption) and
 proxy validation accuracy with NB201's 200-epoch CIFAR-10 and CIFAR-100 test accuracy: Kendall
 tau, Spearman rho, and the cost per architecture. Timing-sensitive (cost): a quiet machine.
 
-Default budget (~1 min per architecture per core on a quiet 2-core machine, 32 archs in ~20 min
-with 2 jobs): 16x16 area-downsampled CIFAR-10, 2000 training images, 3 epochs, batch 128, SGD
-lr 0.1 cosine, validation on 1000 held-out training images.
+Default budget: 16x16 area-downsampled CIFAR-10, 2000 training images, 5 epochs, batch 128, SGD
+lr 0.1 cosine, validation on 1000 held-out training images. Measured on a busy machine: one epoch
+plus evaluation costs 7.5 s CPU for a typical cell and 20 s for the all-3x3 cell, so ~40 s per
+architecture on average and 32 architectures in ~12 min with 2 jobs on a quiet 2-core machine.
 
     python benchmarks/accuracy_proxy.py --archs 32 --n-jobs 2
     python benchmarks/accuracy_proxy.py --archs 3 --epochs 1 --subset 256 --val-size 256 --out runs/proxy_check

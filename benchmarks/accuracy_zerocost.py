@@ -28,6 +28,7 @@ def main() -> None:
     parser.add_argument("--archs", default="200", help="how many architectures, or 'all'")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--resolution", type=int, default=16, help="area-downsample the batch to this side (0: keep 32)")
     parser.add_argument("--n-jobs", type=int, default=1)
     parser.add_argument("--cache-dir", default=None)
     args = parser.parse_args()
@@ -49,7 +50,7 @@ def main() -> None:
     ds = load_dataset("cifar10", cache_dir=args.cache_dir)
     t0 = time.time()
     scores = compute_zero_cost(space, archs, ds, batch_size=args.batch_size, seed=args.seed,
-                               cache_dir=args.cache_dir, n_jobs=args.n_jobs)
+                               cache_dir=args.cache_dir, n_jobs=args.n_jobs, resolution=args.resolution or None)
     wall = time.time() - t0
     rows = []
     for proxy in ZERO_COST_PROXIES:
@@ -61,7 +62,7 @@ def main() -> None:
     summary = {"architectures": len(scores), "seconds_per_arch_mean": round(float(scores["seconds"].mean()), 3),
                "seconds_per_arch_p90": round(float(scores["seconds"].quantile(0.9)), 3),
                "cpu_seconds_total_est": round(float(scores["seconds"].sum()), 1),
-               "wall_s_this_run": round(wall, 1), "n_jobs": args.n_jobs, "batch_size": args.batch_size,
+               "wall_s_this_run": round(wall, 1), "n_jobs": args.n_jobs, "batch_size": args.batch_size, "resolution": args.resolution or 32,
                "est_hours_all_15625_one_core": round(float(scores["seconds"].mean()) * 15625 / 3600, 2)}
     print(summary)
     for r in rows:

@@ -40,29 +40,16 @@ def _settings(args):
                      extra_budgets_ms=(1.0,), proxy_archs=args.proxy_archs, finalize=fin)
 
 
-def _baseline_ms(threads: int) -> float:
-    import torch
-
-    from hwnas import export_onnx
-    from hwnas.pipeline import build_origin_cnn, measure_onnx_latency
-
-    torch.manual_seed(0)
-    path = export_onnx(build_origin_cnn().eval(), (3, 32, 32), REPO / "benchmarks" / "results" / "_origin_cnn.onnx")
-    try:
-        return measure_onnx_latency(path, (3, 32, 32), threads=threads).median_ms
-    finally:
-        path.unlink()
-
-
 def _rows(records: list[dict]) -> list[dict]:
     rows = []
     for r in records:
         fp32 = next((v for v in r["variants"] if v["variant"] == "fp32"), {})
         for v in r["variants"]:
             pred = r.get("predicted_ms") if v["variant"] == "fp32" else None
+            err = 100 * (v["median_ms"] - pred) / pred if pred and v.get("median_ms") else None
             rows.append({"model": r["name"][:60], "variant": v["variant"], "test_acc": v.get("ort_accuracy"),
                          "median_ms": v.get("median_ms"), "predicted_ms": pred,
-                         "latency_error_%": 100 * (v["median_ms"] - pred) / pred if pred and v.get("median_ms") else None,
+                         "latency_error_%": err,
                          "speedup": v.get("speedup"),
                          "acc_change": (v["ort_accuracy"] - fp32["ort_accuracy"])
                          if v.get("ort_accuracy") is not None and fp32.get("ort_accuracy") is not None else None,
@@ -106,13 +93,13 @@ def main() -> None:
     started = time.time()
     name = "finalize_baseline_smoke" if args.smoke else "finalize_baseline"
     out = Path(args.out or REPO / "benchmarks" / "results" / f"{name}_run")
-    baseline_ms = _baseline_ms(1)
-    cfg = _settings(args).replace(budget_ms=args.margin * baseline_ms)
+    cfg = _settings(args).replace(budget_fraction=args.margin)
     run_pipeline(out, cfg)
     records = json.loads((out / "finalize.json").read_text())["candidates"]
     rows = _rows(records)
-    summary = {"budget_ms": cfg.budget_ms, **_summary(records, rows),
-               "stages_s": {s["stage"]: s["seconds"] for s in json.loads((out / "run.json").read_text())["stages"]}}
+    state = json.loads((out / "run.json").read_text())
+    summary = {"budget_ms": state["budget_ms"], "baseline_latency_ms": state["baseline_ms"], **_summary(records, rows),
+               "stages_s": {s["stage"]: s["seconds"] for s in state["stages"]}}
     notes = (f"Report with figures: {out / 'report.md'}. Training: {cfg.finalize.epochs} epochs on "
              f"{cfg.finalize.train_subset or 50000} images; test accuracy on "
              f"{cfg.finalize.test_limit or 10000} test images (ONNX Runtime FP32/INT8).")

@@ -17,7 +17,7 @@ from ._acc_csvlog import append_csv_rows, read_csv_rows
 from ._acc_images import ImageDataset, load_dataset, split_train_val
 from ._train import TrainConfig, train_model
 
-__all__ = ["ProxyBudget", "train_proxy", "build_accuracy_dataset", "load_accuracy_dataset"]
+__all__ = ["ProxyBudget", "train_proxy", "build_accuracy_dataset", "load_accuracy_dataset", "downsample"]
 
 _COLUMNS = ("arch", "accuracy", "seconds", "seconds_per_epoch")
 
@@ -31,7 +31,7 @@ class ProxyBudget:
     keeps the ranking of architectures while costing 4x less (EcoNAS-style reduced proxy).
     """
 
-    epochs: int = 3
+    epochs: int = 5
     subset: int = 2000
     val_size: int = 1000
     batch_size: int = 128
@@ -45,8 +45,9 @@ class ProxyBudget:
                            seed=self.seed, threads=1, augment=True, schedule="cosine")
 
 
-def _downsample(ds: ImageDataset, resolution: int | None) -> ImageDataset:
-    """Area-average images to ``resolution`` (an integer factor of the side)."""
+def downsample(ds: ImageDataset, resolution: int | None) -> ImageDataset:
+    """``ds`` with images area-averaged to ``resolution`` pixels a side (a divisor of the side);
+    ``ds`` itself when ``resolution`` is None or not smaller."""
     side = ds.input_shape[1]
     if resolution is None or resolution >= side:
         return ds
@@ -70,7 +71,7 @@ def train_proxy(arch: "Architecture | str", budget: ProxyBudget | None = None,
     budget = budget or ProxyBudget()
     space = _space(space, arch)
     arch = space.as_arch(arch)
-    ds = _downsample(dataset or load_dataset(budget.dataset, data_dir, cache_dir), budget.resolution)
+    ds = downsample(dataset or load_dataset(budget.dataset, data_dir, cache_dir), budget.resolution)
     train_idx, val_idx = split_train_val(ds, min(0.5, budget.val_size / len(ds.y_train)), budget.seed)
     torch.manual_seed(budget.seed)
     model = space.build(arch, ds.num_classes, ds.input_shape)
@@ -110,7 +111,7 @@ def _cached_dataset(budget: ProxyBudget, data_dir, cache_dir) -> ImageDataset:
     key = (budget.dataset, budget.resolution, str(data_dir), str(cache_dir))
     if key not in _DATA:
         _DATA.clear()
-        _DATA[key] = _downsample(load_dataset(budget.dataset, data_dir, cache_dir), budget.resolution)
+        _DATA[key] = downsample(load_dataset(budget.dataset, data_dir, cache_dir), budget.resolution)
     return _DATA[key]
 
 

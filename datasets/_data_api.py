@@ -2,7 +2,7 @@
 
 from ._acc_csvlog import append_csv_rows, read_csv_rows
 from ._acc_images import ImageDataset, default_cache_dir, load_dataset, split_train_val, which_dataset
-from ._acc_proxy import ProxyBudget, build_accuracy_dataset, load_accuracy_dataset, train_proxy
+from ._acc_proxy import ProxyBudget, build_accuracy_dataset, downsample, load_accuracy_dataset, train_proxy
 from ._accuracy_table import load_accuracy_table
 from ._train import TrainConfig, TrainResult, evaluate_model, predict_logits, train_model
 
@@ -14,6 +14,7 @@ __all__ = [
     "append_csv_rows",
     "build_accuracy_dataset",
     "default_cache_dir",
+    "downsample",
     "evaluate_model",
     "load_accuracy_dataset",
     "load_accuracy_table",

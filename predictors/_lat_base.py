@@ -58,6 +58,9 @@ class LatencyPredictor(Predictor):
 
     def _take_profile(self) -> None:
         """Copy the profile's lookup table into the fitted state (or record that there is none)."""
+        self._features = None  # caches built for an earlier fit are stale
+        self.__dict__.pop("_graph_cache", None)
+        self.__dict__.pop("ops_", None)
         prof = self.profile
         if prof is None:
             if self.needs_profile:

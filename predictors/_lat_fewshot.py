@@ -99,10 +99,10 @@ class FewShotLatency(LatencyPredictor):
         state = self._save_lut(directory)
         prior = self._prior_columns()
         devices = [c for c in self.columns_ if prior.pool is not None and c in prior.pool.devices]
-        if devices:  # a self-contained copy of the pool columns used, and their fill models
+        if devices:  # a self-contained copy of the pool columns used (fill models refit from it alike)
             _write_csv_atomic(prior.pool.without([d for d in prior.pool.devices if d not in devices]).to_frame(),
                               directory / "pool.csv")
-        fills = {d: prior.fill_model(d).to_dict() for d in devices}
+        fills = {d: m.to_dict() for d, m in prior.fill_models.items() if d in devices}
         if self.booster_ is not None:
             self.booster_.save_model(str(directory / "booster.ubj"))
         return dict(state, columns=self.columns_, pool_devices=devices, pool_hash=self.pool_hash_, fills=fills,

@@ -43,8 +43,14 @@ class GNNLatency(LatencyPredictor):
             rows.append(row)
         return graph, np.asarray(rows, np.float32)
 
+    def _graph(self, genes: tuple[int, ...]) -> tuple:
+        cache = self.__dict__.setdefault("_graph_cache", {})
+        if genes not in cache:
+            cache[genes] = self._node_extras(self.space.make(genes))
+        return cache[genes]
+
     def _batch(self, genes: np.ndarray):
-        graphs, extras = zip(*(self._node_extras(self.space.make(g)) for g in genes.tolist()))
+        graphs, extras = zip(*(self._graph(tuple(g)) for g in genes.tolist()))
         base = np.log(self.features().lut_sums(genes)) if self.lut_ is not None else np.zeros(len(genes))
         return graphs_to_batch(graphs, extras), base
 

@@ -21,19 +21,17 @@ from ._strategy import Strategy
 __all__ = ["run_search", "load_history"]
 
 
-def _screen(problem: Problem):
-    """Constraint violation alone, for strategies to skip known-infeasible proposals; only when
-    every constrained metric is cheap (not a real measurement)."""
-    metrics = {c.metric.name: c.metric for c in problem.constraints}
-    if not metrics or not all(getattr(m, "cheap", True) for m in metrics.values()):
+def _screen(problem: Problem, cache: History):
+    """Constraint violation, for strategies to skip known-infeasible proposals; only when every
+    constrained metric is cheap (not a real measurement). It evaluates through the run's cache,
+    so an architecture screened now costs nothing when it is told later."""
+    metrics = [c.metric for c in problem.constraints]
+    if not metrics or not all(getattr(m, "cheap", True) for m in metrics):
         return None
 
     def violation(genes: np.ndarray) -> np.ndarray:
-        means = {name: m.evaluate(genes).mean for name, m in metrics.items()}
-        zeros = np.zeros(len(genes))
-        for o in problem.objectives:
-            means.setdefault(o.metric.name, zeros)
-        return problem.score(means)[1]
+        rows, _ = cache.lookup(genes, -1)
+        return cache.violation[rows]
 
     return violation
 
@@ -55,35 +53,44 @@ def run_search(problem: Problem, strategy: Strategy, n_evals: int, batch_size: i
     batch = int(batch_size or strategy.params.get("population", 100))
     if batch < 1:
         raise ConfigError(f"batch size must be >= 1, got {batch}")
-    strategy.screen = _screen(problem)
-    history = History(problem)
+    cache = History(problem)  # every evaluated architecture, told or only screened
+    strategy.screen = _screen(problem, cache)
     cfg = {"strategy": strategy.name, "seed": strategy.seed, "params": strategy.params, "batch_size": batch,
            "weights": None if strategy.weights is None else strategy.weights.tolist(),
            "problem": problem.describe(), **(config or {})}
-    steps_done = 0
+    steps_done, saved = 0, 0
     if run_dir is not None:
         run_dir = Path(run_dir)
-        steps_done = _prepare_run_dir(run_dir, cfg, history)
+        steps_done = _prepare_run_dir(run_dir, cfg, cache)
+        saved = cache.n
+    told: dict[int, int] = {}  # cache row -> step it was first told
     n_steps = -(-n_evals // batch)
     bar = _progress(progress, n_steps, steps_done)
     last = time.monotonic()
     for step in range(n_steps):
         genes = strategy.ask(min(batch, n_evals - step * batch))
-        rows, new = history.lookup(genes, step)
-        if step < steps_done and new.size:
+        rows, _ = cache.lookup(genes, step)
+        for r in rows.tolist():
+            told.setdefault(r, step)
+        if step < steps_done and rows.max(initial=-1) >= saved:
             raise DataError(f"{run_dir}: the saved history does not match this search (replay diverged at "
                             f"step {step}); use a new run directory")
-        strategy.tell(genes, history.F[rows], history.violation[rows])
+        strategy.tell(genes, cache.F[rows], cache.violation[rows])
         if step >= steps_done:
             bar.update(1)
             if run_dir is not None and time.monotonic() - last > checkpoint_s:
-                _checkpoint(run_dir, history, step + 1, problem)
+                _checkpoint(run_dir, _told(cache, told), step + 1)
                 last = time.monotonic()
     bar.close()
-    result = SearchResult(history, dict(budgets or {}), n_evals)
+    result = SearchResult(_told(cache, told), dict(budgets or {}), n_evals)
     if run_dir is not None:
         write_run_dir(run_dir, result, n_steps)
     return result
+
+
+def _told(cache: History, told: dict[int, int]) -> History:
+    rows = np.fromiter(told, dtype=np.int64, count=len(told))
+    return cache.subset(rows, np.fromiter(told.values(), dtype=np.int64, count=len(told)))
 
 
 def _progress(enabled: bool, total: int, initial: int):
@@ -148,7 +155,7 @@ def load_history(path: Path, history: History) -> None:
         history.add(Evaluation(genes[sel], sub, F, violation), int(step))
 
 
-def _checkpoint(run_dir: Path, history: History, steps: int, problem: Problem) -> None:
+def _checkpoint(run_dir: Path, history: History, steps: int) -> None:
     result = SearchResult(history)
     _write_atomic(run_dir / "history.csv", result.frame().to_csv(index=False, float_format="%.17g"))
     _write_atomic(run_dir / "progress.json", _json({"steps": steps}))
@@ -158,7 +165,7 @@ def write_run_dir(run_dir: Path, result: SearchResult, steps: int) -> None:
     """``history.csv``, ``pareto.json`` and (with matplotlib) ``pareto.png``."""
     from ._plot import plot_pareto
 
-    _checkpoint(run_dir, result.history, steps, result.problem)
+    _checkpoint(run_dir, result.history, steps)
     _write_atomic(run_dir / "pareto.json", _json(result.summary()))
     if len(result.problem.objectives) >= 2 or result.problem.constraints:
         try:

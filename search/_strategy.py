@@ -83,8 +83,11 @@ class Strategy(ABC):
         for _ in range(tries):
             if bad.size == 0:
                 break
-            genes[bad] = propose(bad.size)
-            bad = bad[np.asarray(self.screen(genes[bad])) > 0]
+            extra = propose(2 * bad.size)  # over-draw: fewer screening calls, each with a fixed cost
+            ok = extra[np.asarray(self.screen(extra)) <= 0]
+            take = min(len(ok), bad.size)
+            genes[bad[:take]] = ok[:take]
+            bad = bad[take:]
         return genes
 
 

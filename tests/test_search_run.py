@@ -32,6 +32,12 @@ def test_run_dir_files_and_provenance(space, tmp_path):
                         budgets={"latency": [9.0, 10.0]})
     for name in ("config.json", "history.csv", "pareto.json"):
         assert (tmp_path / name).is_file()
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        assert (tmp_path / "pareto.png").stat().st_size > 0
     hist = pd.read_csv(tmp_path / "history.csv")
     assert len(hist) == result.history.n and hist["arch"].is_unique
     assert hist["is_pareto"].sum() == len(result.pareto()) > 0

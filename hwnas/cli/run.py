@@ -27,6 +27,8 @@ def _args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--search-evals", type=int, default=None)
     p.add_argument("--budget-ms", type=float, default=None,
                    help="latency budget (default: the measured latency of the origin CNN)")
+    p.add_argument("--budget-fraction", type=float, default=None,
+                   help="without --budget-ms: this fraction of the origin CNN's latency (default 1)")
     p.add_argument("--extra-budget-ms", type=float, action="append", default=[],
                    help="also finalize the best architecture under this latency (repeatable)")
     p.add_argument("--candidates", type=int, default=None, help="architectures to finalize")
@@ -38,7 +40,8 @@ def _args(p: argparse.ArgumentParser) -> None:
 _RUN_FIELDS = {"profile_networks": "profile_networks", "latency_predictor": "latency_predictor",
                "accuracy_predictor": "accuracy_predictor", "proxy_archs": "proxy_archs",
                "proxy_epochs": "proxy_epochs", "proxy_subset": "proxy_subset", "strategy": "strategy",
-               "search_evals": "search_evals", "budget_ms": "budget_ms", "candidates": "candidates"}
+               "search_evals": "search_evals", "budget_ms": "budget_ms", "budget_fraction": "budget_fraction",
+               "candidates": "candidates"}
 
 
 def run_config(args: argparse.Namespace):

@@ -43,10 +43,12 @@ def _arch(args: argparse.Namespace) -> int:
     print(f"params  {d['params']:,} ({d['params'] / 1e6:.6f} M)")
     print(f"FLOPs   {d['flops']:,} ({d['flops'] / 1e6:.5f} M multiply-adds, input {tuple(d['input_shape'])})")
     print(f"units   {d['num_units']} in execution order, {len(d['units'])} distinct:")
-    cols = ("op", "in_channels", "out_channels", "resolution", "kernel", "stride", "groups", "expansion")
-    print("  " + " ".join(f"{c[:10]:>10}" for c in cols) + "  count")
+    cols = ("in_channels", "out_channels", "resolution", "kernel", "stride", "groups", "expansion")
+    width = max(len(u["op"]) for u in d["units"]) + 2
+    print(f"  {'op':<{width}}" + " ".join(f"{c[:10]:>10}" for c in cols) + "  count  extra")
     for u in d["units"]:
-        print("  " + " ".join(f"{str(u[c])[:10]:>10}" for c in cols) + f"  {u['count']:>5}")
+        print(f"  {u['op']:<{width}}" + " ".join(f"{str(u[c])[:10]:>10}" for c in cols)
+              + f"  {u['count']:>5}  {u['extra']}")
     return 0
 
 

@@ -46,8 +46,10 @@ class FinalizeConfig:
     def __post_init__(self) -> None:
         checks = [
             (self.epochs >= 1, f"epochs must be >= 1, got {self.epochs}"),
-            (self.quantize in ("static", "dynamic", "none"), f"quantize must be static, dynamic or none, got {self.quantize!r}"),
-            (self.prune_keep is None or 0 < self.prune_keep < 1, f"prune_keep must be in (0, 1), got {self.prune_keep}"),
+            (self.quantize in ("static", "dynamic", "none"),
+             f"quantize must be static, dynamic or none, got {self.quantize!r}"),
+            (self.prune_keep is None or 0 < self.prune_keep < 1,
+             f"prune_keep must be in (0, 1), got {self.prune_keep}"),
             (self.finetune_epochs >= 1, f"finetune_epochs must be >= 1, got {self.finetune_epochs}"),
             (self.tune_trials >= 0, f"tune_trials must be >= 0, got {self.tune_trials}"),
             (self.test_limit is None or self.test_limit >= 1, f"test_limit must be >= 1, got {self.test_limit}"),

@@ -62,7 +62,6 @@ def finalize(candidates: Sequence[Candidate], dataset, config: FinalizeConfig | 
 
     config = config or FinalizeConfig()
     out_dir = Path(out_dir)
-    _check_same_settings(out_dir / "finalize.json", config)
     results = []
     for cand in tqdm(list(candidates), desc="finalize", disable=not progress):
         results.append(finalize_candidate(cand, dataset, config, out_dir / "candidates" / cand.slug, progress))
@@ -71,16 +70,18 @@ def finalize(candidates: Sequence[Candidate], dataset, config: FinalizeConfig | 
     return results
 
 
-def _check_same_settings(path: Path, config: FinalizeConfig) -> None:
-    """Finished candidates are reused on a rerun: only when they were made with these settings."""
+def _read_done(path: Path, config: FinalizeConfig) -> dict | None:
+    """A finished candidate's record, reused on a rerun only when made with the same settings."""
     if not path.is_file():
-        return
+        return None
     try:
-        saved = json.loads(path.read_text()).get("config")
-    except (json.JSONDecodeError, AttributeError) as exc:
-        raise DataError(f"{path}: corrupt finalize record ({exc}); delete it or use another output directory") from exc
-    if saved != json.loads(json.dumps(config.to_dict())):
-        raise ConfigError(f"{path.parent}: holds a finalize run with other settings; use another output directory")
+        record = json.loads(path.read_text())
+        settings = record["settings"]
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise DataError(f"{path}: corrupt finalize record ({exc}); delete it to redo the candidate") from exc
+    if settings != json.loads(json.dumps(config.to_dict())):
+        raise ConfigError(f"{path.parent}: was finalized with other settings; use another output directory")
+    return record
 
 
 def finalize_candidate(cand: Candidate, dataset, config: FinalizeConfig, directory: str | os.PathLike,
@@ -88,11 +89,12 @@ def finalize_candidate(cand: Candidate, dataset, config: FinalizeConfig, directo
     """Train, export, measure and compress one candidate; its record (also ``result.json``)."""
     directory = Path(directory)
     done = directory / "result.json"
-    if done.is_file():
-        return json.loads(done.read_text())
+    record = _read_done(done, config)
+    if record is not None:
+        return record
     record = {"name": cand.name, "dir": directory.name, "arch": cand.arch, "space": cand.space, "dataset": dataset.name,
               "predicted_ms": cand.predicted_ms, "predicted_accuracy": cand.predicted_accuracy,
-              "variants": [], "error": ""}
+              "settings": config.to_dict(), "variants": [], "error": ""}
     try:
         model, train_config, train_info = _train(cand, dataset, config, directory, progress)
     except Exception as exc:  # noqa: BLE001  (one failing candidate must not stop the others)
@@ -141,7 +143,8 @@ def _save_weights(model: "torch.nn.Module", path: Path) -> None:
     os.replace(tmp, path)
 
 
-def _variants(cand, model, train_config, dataset, config, inputs: _Inputs, directory: Path, progress: bool) -> list[dict]:
+def _variants(cand, model, train_config, dataset, config, inputs: _Inputs, directory: Path,
+              progress: bool) -> list[dict]:
     """FP32, INT8, pruned and pruned INT8 rows; a failing step leaves an error row, the rest go on."""
     rows = [_fp32_row("fp32", model, inputs, config, directory, cand.predicted_ms)]
     if config.quantize != "none":

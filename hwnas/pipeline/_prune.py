@@ -127,11 +127,15 @@ def _follow(node, modules, calls, kind) -> tuple[list[str], str] | None:
                 return middle, cur.target
             else:
                 return None
-        elif cur.op in ("call_function", "call_method") and getattr(cur.target, "__name__", cur.target) in _PASS_FUNCTIONS:
+        elif cur.op in ("call_function", "call_method") and _function_name(cur.target) in _PASS_FUNCTIONS:
             continue
         else:
             return None
     return None
+
+
+def _function_name(target) -> str:
+    return target if isinstance(target, str) else getattr(target, "__name__", "")
 
 
 def _channel_scores(model, chain: PrunableChain) -> "torch.Tensor":

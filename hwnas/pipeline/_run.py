@@ -71,7 +71,7 @@ def run_pipeline(out_dir: str | os.PathLike = "hwnas-run", config: RunConfig | N
     space = make_space(cfg, shape)
     with stages.stage("baseline latency"):
         baseline_ms = baseline_latency(shape, dataset.num_classes, cfg, out)
-        budget = cfg.budget_ms or baseline_ms
+        budget = cfg.budget_ms or cfg.budget_fraction * baseline_ms
         budgets = [budget, *cfg.extra_budgets_ms]
         state.update(baseline_ms=baseline_ms, budget_ms=budget, budgets_ms=budgets)
     with stages.stage("profile", "reused" if cfg.profile_dir else "measured"):

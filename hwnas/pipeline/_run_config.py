@@ -34,8 +34,8 @@ class RunConfig:
     ``profile_networks`` whole networks. Surrogates: ``latency_predictor`` fitted on the profile;
     ``accuracy_predictor`` fitted on ``proxy_archs`` short real trainings (``proxy_epochs`` on
     ``proxy_subset`` images). Search: ``strategy`` for ``search_evals`` surrogate evaluations under
-    ``budget_ms`` (``None``: the measured latency of the origin document's CNN, the baseline to
-    beat; the search's constraint is the largest of it and ``extra_budgets_ms``). Then the most
+    ``budget_ms`` (``None``: ``budget_fraction`` x the measured latency of the origin document's CNN,
+    the baseline to beat; the search's constraint is the largest of it and ``extra_budgets_ms``). Then the most
     accurate architecture under each budget, and more of the front up to ``candidates``, are
     finalized with ``finalize``, next to the baseline when ``baseline``.
     """
@@ -54,6 +54,7 @@ class RunConfig:
     strategy: str = "nsga2"
     search_evals: int = 20000
     budget_ms: float | None = None
+    budget_fraction: float = 1.0
     extra_budgets_ms: tuple[float, ...] = ()
     candidates: int = 2
     baseline: bool = True
@@ -68,6 +69,7 @@ class RunConfig:
             (self.search_evals >= 1, f"search_evals must be >= 1, got {self.search_evals}"),
             (self.candidates >= 1, f"candidates must be >= 1, got {self.candidates}"),
             (self.budget_ms is None or self.budget_ms > 0, f"budget_ms must be > 0, got {self.budget_ms}"),
+            (0 < self.budget_fraction <= 10, f"budget_fraction must be in (0, 10], got {self.budget_fraction}"),
             (all(b > 0 for b in self.extra_budgets_ms), f"budgets must be > 0, got {self.extra_budgets_ms}"),
         ]
         for ok, message in checks:

@@ -24,7 +24,8 @@ from functools import lru_cache
 from .._unit import Unit
 from ._nb201_units import AVG_POOL, NO_RELU, NODE, NOR_CONV, node_extra
 
-__all__ = ["cell_units", "output_kind", "CONV", "BLOCKED", "PLAIN", "NB201_EDGES", "NONE", "SKIP", "CONV1", "CONV3", "POOL"]
+__all__ = ["cell_units", "output_kind", "CONV", "BLOCKED", "PLAIN", "NB201_EDGES",
+           "NONE", "SKIP", "CONV1", "CONV3", "POOL"]
 
 # Edges as (to_node, from_node), in the order of the string |op~0|+|op~0|op~1|+|op~0|op~1|op~2|.
 NB201_EDGES: tuple[tuple[int, int], ...] = ((1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2))
@@ -36,14 +37,20 @@ CONV, BLOCKED, PLAIN = "conv", "blocked", "plain"
 _EDGES_INTO = tuple(tuple(k for k, (dst, _) in enumerate(NB201_EDGES) if dst == node) for node in (1, 2, 3))
 
 
-def _node_sums(genes: tuple[int, ...], alias: tuple[int, ...], x0: str) -> tuple[tuple[int, int, int], tuple[str, ...]]:
-    """The unfused adds of nodes 1..3 and the layout kind of nodes 0..3."""
-    kinds = [x0, x0 if genes[0] == SKIP else _edge_kind(genes[0], x0)]
+def _node_sums(genes: tuple[int, ...], alias: tuple[int, ...], x0: str,
+               folded: frozenset[int] = frozenset()) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    """The unfused adds of nodes 1..3 and the layout kind of nodes 0..3; ``folded``: the sources
+    whose ``x * 0`` is folded into the convolution computing them."""
+    def kind_of(k: int, kinds: list[str]) -> str:
+        src = alias[NB201_EDGES[k][1]]
+        return CONV if genes[k] == NONE and src in folded else _edge_kind(genes[k], kinds[src])
+
+    kinds = [x0]
+    kinds.append(x0 if genes[0] == SKIP else kind_of(0, kinds))
     adds = [0]
     seen: dict[tuple, str] = {}
     for edges in _EDGES_INTO[1:]:
-        terms = [(_value(genes, alias, k), _edge_kind(genes[k], kinds[alias[NB201_EDGES[k][1]]]),
-                  genes[k] in _CONVS) for k in edges]
+        terms = [(_value(genes, alias, k), kind_of(k, kinds), genes[k] in _CONVS) for k in edges]
         value, kind, fresh = terms[0]
         n = 0
         for t_value, t_kind, t_fresh in terms[1:]:
@@ -81,9 +88,28 @@ def _alias(genes: tuple[int, ...]) -> tuple[int, int, int]:
     return (0, 0 if genes[0] == SKIP else 1, 2)
 
 
-def output_kind(genes: tuple[int, ...], x0: str) -> str:
+def _readers(genes: tuple[int, ...], alias: tuple[int, ...]) -> dict[int, list[int]]:
+    """The edges that read each source node (node 1 fed by a skip is node 0)."""
+    readers: dict[int, list[int]] = {0: [], 1: [], 2: []}
+    for k, (_, src) in enumerate(NB201_EDGES):
+        if k > 0 or genes[0] != SKIP:
+            readers[alias[src]].append(k)
+    return readers
+
+
+def _folded_zeros(genes: tuple[int, ...], readers: dict[int, list[int]], input_from_stem: bool) -> set[int]:
+    """Sources whose ``x * 0`` folds into the plain convolution computing them: only ``none``
+    edges read them (the cell input after the stem; node 1 after a ``nor_conv``)."""
+    plain_conv = ({0} if input_from_stem else set()) | ({1} if genes[0] in _CONVS else set())
+    return {s for s in plain_conv if all(genes[k] == NONE for k in readers[s])}
+
+
+@lru_cache(maxsize=1 << 16)
+def output_kind(genes: tuple[int, ...], x0: str, input_from_stem: bool = False) -> str:
     """The layout kind of the cell's output (node 3) when its input is of kind ``x0``."""
-    return _node_sums(genes, _alias(genes), x0)[1][3]
+    alias = _alias(genes)
+    folded = _folded_zeros(genes, _readers(genes, alias), input_from_stem)
+    return _node_sums(genes, alias, x0, frozenset(folded))[1][3]
 
 
 @lru_cache(maxsize=1 << 16)
@@ -97,14 +123,10 @@ def cell_units(genes: tuple[int, ...], channels: int, res: int, x0: str,
     into.
     """
     alias = _alias(genes)
-    readers: dict[int, list[int]] = {0: [], 1: [], 2: []}
-    for k, (_, src) in enumerate(NB201_EDGES):
-        if k > 0 or genes[0] != SKIP:
-            readers[alias[src]].append(k)
-    adds, kinds = _node_sums(genes, alias, x0)
-    plain_conv = ({0} if input_from_stem else set()) | ({1} if genes[0] in _CONVS else set())
+    readers = _readers(genes, alias)
+    zeroed = _folded_zeros(genes, readers, input_from_stem)
+    adds, kinds = _node_sums(genes, alias, x0, frozenset(zeroed))
     relu_done = {s for s in (0, 1, 2) if kinds[s] == CONV and all(genes[k] in _CONVS for k in readers[s])}
-    zeroed = {s for s in plain_conv if all(genes[k] == NONE for k in readers[s])}
     pooled: set[int] = set()
     out: list[tuple[int, Unit]] = []
     for node, edges in enumerate(_EDGES_INTO, start=1):

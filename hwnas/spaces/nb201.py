@@ -125,16 +125,15 @@ class NB201Space(SearchSpace):
         return total + c_last * classes + classes
 
     def units(self, arch: Architecture, input_shape: tuple[int, int, int] | None = None) -> list[Unit]:
-        """Stem; per cell its conv / pool edges and its nodes' elementwise work (see
-        ``_nb201_units``); the two reduction blocks; the head: 34 to 124 units a network, 43
-        distinct units over the whole space at a given input.
+        """Stem; per cell the conv / pool edges and the nodes' elementwise work that ONNX
+        Runtime actually runs after merging and fusing ops (``_nb201_cell``); the two reduction
+        blocks; the head. 34 to 124 units a network, 43 distinct units over the whole space at a
+        given input.
 
         All cell units keep their input shape, so a profiler can time their marginal cost inside
-        a chain, ``(T(unit x k) - T(unit)) / (k - 1)``: free of the per-run overhead and of the
-        layout conversions ONNX Runtime adds at the edges of a one-op graph (a network runs its
-        convolutions in one blocked layout throughout). The sum of those costs tracks the
-        network (``benchmarks/nb201_unit_sum.py``); the sum of the units' plain graph times does
-        not (1.2 to 3 times the network on this project's 2-core machine).
+        a chain, ``(T(unit x k) - T(unit)) / (k - 1)``, free of the per-run overhead and of the
+        layout conversions ONNX Runtime adds at the edges of a one-op graph, as inside the
+        network (``benchmarks/nb201_unit_sum.py`` compares the ways of costing units).
         """
         c_in, res = _check_shape(input_shape or self.default_input_shape)
         genes = self.check(arch).genes
@@ -192,7 +191,7 @@ def _cells(genes: tuple[int, ...], channels: int, res: int, stage: int) -> list[
     """``cell_units`` of a stage's cells: the first reads the stem's or a reduction block's
     convolution, the others the previous cell's output."""
     cells = [cell_units(genes, channels, res, CONV, stage == 0)]
-    x0 = output_kind(genes, CONV)
+    x0 = output_kind(genes, CONV, stage == 0)
     while len(cells) < _CELLS_PER_STAGE:
         cells.append(cell_units(genes, channels, res, x0))
         x0 = output_kind(genes, x0)
