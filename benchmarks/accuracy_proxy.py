@@ -5,7 +5,7 @@ joblib in parallel, resumable: rerun the same command after an interruption) and
 proxy validation accuracy with NB201's 200-epoch CIFAR-10 and CIFAR-100 test accuracy: Kendall
 tau, Spearman rho, and the cost per architecture. Timing-sensitive (cost): a quiet machine.
 
-Default budget: 16x16 area-downsampled CIFAR-10, 2000 training images, 5 epochs, batch 128, SGD
+Default budget: 16x16 area-downsampled CIFAR-10, 2000 training images, 5 epochs, batch 64, SGD
 lr 0.1 cosine, validation on 1000 held-out training images. Measured on a busy machine: one epoch
 plus evaluation costs 7.5 s CPU for a typical cell and 20 s for the all-3x3 cell, so ~40 s per
 architecture on average and 32 architectures in ~12 min with 2 jobs on a quiet 2-core machine.

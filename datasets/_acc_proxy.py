@@ -34,7 +34,7 @@ class ProxyBudget:
     epochs: int = 5
     subset: int = 2000
     val_size: int = 1000
-    batch_size: int = 128
+    batch_size: int = 64
     lr: float = 0.1
     resolution: int | None = 16
     seed: int = 0

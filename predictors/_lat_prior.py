@@ -78,7 +78,10 @@ class PriorColumns:
 
     @property
     def columns(self) -> list[str]:
-        cols = list(self.pool.devices) if self.pool is not None else []
+        cols = []
+        if self.pool is not None:  # a device measured fewer than twice says nothing about the others
+            counts = np.isfinite(self.pool.values).sum(axis=0)
+            cols = [d for d, n in zip(self.pool.devices, counts) if n >= 2]
         if self.features.lut is not None:
             cols.append("log_lut_sum")
         return cols + (list(COST_COLUMNS) if self.use_costs else [])

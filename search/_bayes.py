@@ -62,13 +62,15 @@ class BayesianOptimization(Strategy):
     highest acquisition (``ei``: expected improvement over the best feasible score; ``ucb``:
     ``-(mean - kappa * std)``). Candidates are the whole space when it has at most ``pool``
     architectures, else ``pool`` genomes, half uniform and half mutations of the ``elite`` best
-    told ones; ``screen`` removes those known to be infeasible. The first ``n_init`` asks are
+    told ones (with ``local``: every single-gene change of the ``elite`` best, plus a tenth of
+    ``pool`` uniform genomes, a model-guided local search); ``screen`` removes those known to be
+    infeasible. The first ``n_init`` asks are
     random. Infeasible told genomes are modelled as worse than every feasible one.
     """
 
     name = "bayes"
     DEFAULTS = {"n_init": 10, "pool": 20000, "elite": 10, "acquisition": "ei", "kappa": 2.0,
-                "members": 5, "n_estimators": 150, "max_depth": 4}
+                "members": 5, "n_estimators": 150, "max_depth": 4, "local": False}
 
     def __init__(self, space, seed: int = 0, **params) -> None:
         super().__init__(space, seed, **params)
@@ -126,8 +128,24 @@ class BayesianOptimization(Strategy):
             y[bad] = worst + spread * (1.0 + self.told_violation[bad])
         return y
 
+    def _neighbours(self) -> np.ndarray:
+        """Every single-gene change of the ``elite`` best told genomes (a local search's moves)."""
+        order = constrained_order(self.told_score, self.told_violation)[: self.params["elite"]]
+        out = []
+        for genes in self.told_genes[order]:
+            for i, n in enumerate(self.space.cardinalities):
+                block = np.repeat(genes[None], n, axis=0)
+                block[:, i] = np.arange(n)
+                out.append(block)
+        from ._genes import canonical_genes
+
+        return canonical_genes(self.space, np.concatenate(out))
+
     def _candidates(self) -> np.ndarray:
-        if self.space.size <= self.params["pool"] and self.space.is_finite_enumerable:
+        if self.params["local"]:
+            pool = np.unique(np.concatenate([self._neighbours(), random_genes(self.space, self.params["pool"] // 10,
+                                                                              self.rng)]), axis=0)
+        elif self.space.size <= self.params["pool"] and self.space.is_finite_enumerable:
             if self._all is None:
                 self._all = self.space.genes_array(list(self.space.enumerate()))
             pool = self._all

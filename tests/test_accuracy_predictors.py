@@ -13,7 +13,7 @@ from hwnas.datasets import load_accuracy_table
 from conftest import shared_file
 
 ACCURACY = [name.split("/", 1)[1] for name in list_predictors("accuracy")]
-FAST = {"gnn": {"epochs": 40, "hidden": 32}, "ensemble": {"members": 3, "n_estimators": 100}, "xgb": {"n_estimators": 150}}
+FAST = {"gnn": {"epochs": 30, "hidden": 32}, "ensemble": {"members": 3, "n_estimators": 100}, "xgb": {"n_estimators": 150}}
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +44,11 @@ def test_predictor_ranks_unseen_architectures_and_round_trips(name, nb201_table,
     again = load_predictor(tmp_path / name)
     assert type(again) is type(model)
     np.testing.assert_allclose(again.predict(archs[200:]), pred, rtol=1e-5, atol=1e-4)
+    for f in (tmp_path / name).rglob("*"):  # corrupt model files: one clear error, no traceback
+        if f.suffix in (".ubj", ".safetensors"):
+            f.write_bytes(b"garbage")
+    with pytest.raises(DataError):
+        load_predictor(tmp_path / name)
 
 
 @pytest.mark.parametrize("name", ACCURACY)

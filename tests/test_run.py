@@ -32,7 +32,7 @@ def test_quick_run_goes_from_profile_to_report_and_resumes(tmp_path):
     assert "digits" in " ".join(state["notes"])
     assert len(state["proxy_trainings"]) == 3 and state["front"]
     records = json.loads((out / "finalize.json").read_text())["candidates"]
-    assert records[0]["name"] == "origin-cnn" and len(records) == 2
+    assert records[0]["name"] == "origin-cnn" and len(records) == 2, "one searched candidate + the baseline"
     found = records[1]
     assert found["space"].startswith("mbconv") and found["predicted_ms"] > 0
     assert all(v["error"] == "" and v["median_ms"] > 0 for v in found["variants"])
@@ -73,3 +73,12 @@ def test_candidates_are_the_best_under_each_budget_then_spread():
     assert [r["arch"] for r in pick_candidates(front, 2, [5.0])][0] == "19"
     with pytest.raises(ConfigError, match="budget"):
         pick_candidates([], 2, [1.0])
+
+
+def test_a_collapsed_front_is_completed_from_the_feasible_history():
+    from hwnas.pipeline._run_stages import pick_candidates
+
+    front = [{"arch": "a", "predicted_accuracy": 10.0, "predicted_ms": 0.1}]
+    history = [dict(front[0]), {"arch": "b", "predicted_accuracy": 10.0, "predicted_ms": 0.2},
+               {"arch": "c", "predicted_accuracy": 9.0, "predicted_ms": 0.3}]
+    assert [r["arch"] for r in pick_candidates(front, 2, [1.0], history)] == ["a", "b"]

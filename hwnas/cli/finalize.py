@@ -18,7 +18,7 @@ def add_finalize_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--batch-size", type=int)
     g.add_argument("--no-augment", action="store_true", help="no random crop / flip")
     g.add_argument("--train-subset", type=int, help="train on this many images (smoke runs)")
-    g.add_argument("--test-limit", type=int, help="score only the first N test images")
+    g.add_argument("--test-limit", type=int, help="score only N test images (seeded draw)")
     g.add_argument("--threads", type=int, help="torch threads for training")
     g.add_argument("--seed", type=int)
     g.add_argument("--tune-trials", type=int, help="optuna trials tuning lr and weight decay first")

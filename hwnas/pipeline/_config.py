@@ -15,8 +15,8 @@ class FinalizeConfig:
     """How candidates are trained, compressed and verified.
 
     Training follows ``hwnas.datasets.TrainConfig`` (``epochs`` ... ``threads``; ``train_subset``
-    trains on a class-balanced share of the training set, ``test_limit`` scores only the first
-    test images: both are for smoke runs). ``tune_trials > 0`` tunes lr and weight decay with
+    trains on a class-balanced share of the training set, ``test_limit`` scores a seeded random
+    share of the test images: both are for smoke runs). ``tune_trials > 0`` tunes lr and weight decay with
     optuna first. ``prune_keep`` is the share of each block's hidden channels kept by pruning
     (``None``: no pruning), followed by ``finetune_epochs`` at a tenth of the learning rate.
     ``quantize`` is ``static`` (QDQ, calibrated on ``calibration_images`` training images),

@@ -43,11 +43,15 @@ def _inputs(dataset, train_config, config: FinalizeConfig) -> _Inputs:
     else:
         mean, std = dataset.mean, dataset.std
     mean, std = mean[: dataset.input_shape[0]], std[: dataset.input_shape[0]]
-    n = len(dataset.y_test) if config.test_limit is None else min(config.test_limit, len(dataset.y_test))
-    calib_idx = np.random.default_rng(config.seed).choice(
-        len(dataset.y_train), min(config.calibration_images, len(dataset.y_train)), replace=False)
-    return _Inputs(preprocess(dataset.x_test[:n], mean, std), dataset.y_test[:n],
-                   preprocess(dataset.x_train[np.sort(calib_idx)], mean, std), tuple(dataset.input_shape))
+    rng = np.random.default_rng(config.seed)
+    test_idx = np.arange(len(dataset.y_test))
+    if config.test_limit is not None and config.test_limit < len(test_idx):
+        # A seeded random share: test sets may be ordered by class (CIFAR-10's JPEG files are).
+        test_idx = np.sort(rng.choice(len(test_idx), config.test_limit, replace=False))
+    calib_idx = np.sort(rng.choice(len(dataset.y_train), min(config.calibration_images, len(dataset.y_train)),
+                                   replace=False))
+    return _Inputs(preprocess(dataset.x_test[test_idx], mean, std), dataset.y_test[test_idx],
+                   preprocess(dataset.x_train[calib_idx], mean, std), tuple(dataset.input_shape))
 
 
 def finalize(candidates: Sequence[Candidate], dataset, config: FinalizeConfig | None = None,

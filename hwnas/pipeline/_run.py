@@ -16,6 +16,7 @@ from ._run_config import RunConfig
 from ._run_stages import (
     accuracy_stage,
     baseline_latency,
+    feasible_records,
     front_records,
     latency_stage,
     make_space,
@@ -83,18 +84,24 @@ def run_pipeline(out_dir: str | os.PathLike = "hwnas-run", config: RunConfig | N
         acc, proxies = accuracy_stage(space, archs, dataset, cfg, out, progress)
         state["proxy_trainings"] = proxies.to_dict("records")
     with stages.stage("search", f"{cfg.strategy}, {cfg.search_evals} evaluations"):
-        front = front_records(search_stage(space, lat, acc, max(budgets), cfg, out, progress))
+        result = search_stage(space, lat, acc, max(budgets), cfg, out, progress)
+        front = front_records(result)
         state["front"] = front
     with stages.stage("finalize", f"{cfg.candidates} candidates" + (" + baseline" if cfg.baseline else "")):
-        chosen = pick_candidates(front, cfg.candidates, budgets)
+        chosen = pick_candidates(front, cfg.candidates, budgets, feasible_records(result, 4 * cfg.candidates))
         cands = [candidate_from_arch(space, r["arch"], predicted_ms=r["predicted_ms"],
                                      predicted_accuracy=r["predicted_accuracy"]) for r in chosen]
         if cfg.baseline:
             cands.insert(0, origin_baseline())
         records = finalize(cands, dataset, cfg.finalize, out, progress=progress)
-    context = {"title": "hwnas run", "dataset": state["dataset"], "space": space.name,
-               "target": f"{cfg.finalize.target}, {cfg.finalize.latency_threads} thread(s)", "budget_ms": max(budgets),
-               "notes": state["notes"] + [f"Budgets: {', '.join(f'{b:.4g}' for b in budgets)} ms (the origin CNN "
-                                          f"measures {baseline_ms:.4g} ms here)."],
-               "stages": state["stages"]}
-    return write_report(out, records, front, context)
+    return write_report(out, records, front, _context(cfg, state, space.name))
+
+
+def _context(cfg: RunConfig, state: dict, space: str) -> dict:
+    """What the report says about the run itself."""
+    budgets = ", ".join(f"{b:.4g}" for b in state["budgets_ms"])
+    return {"title": "hwnas run", "dataset": state["dataset"], "space": space,
+            "target": f"{cfg.finalize.target}, {cfg.finalize.latency_threads} thread(s)",
+            "budget_ms": max(state["budgets_ms"]), "stages": state["stages"],
+            "notes": state["notes"] + [f"Latency budgets: {budgets} ms (the origin CNN measures "
+                                       f"{state['baseline_ms']:.4g} ms here)."]}

@@ -16,7 +16,7 @@ from ._latency import measure_onnx_latency
 from ._run_config import RunConfig
 
 __all__ = ["make_space", "baseline_latency", "profile_stage", "latency_stage", "proxy_architectures",
-           "accuracy_stage", "search_stage", "front_records", "pick_candidates"]
+           "accuracy_stage", "search_stage", "front_records", "feasible_records", "pick_candidates"]
 
 
 def make_space(cfg: RunConfig, input_shape: tuple[int, int, int]) -> SearchSpace:
@@ -122,9 +122,19 @@ def front_records(result) -> list[dict]:
     return rows
 
 
-def pick_candidates(front: list[dict], k: int, budgets_ms: Sequence[float] = ()) -> list[dict]:
+def feasible_records(result, n: int) -> list[dict]:
+    """The ``n`` feasible architectures of a search with the highest predicted accuracy."""
+    frame = result.frame()
+    frame = frame[frame["feasible"]].sort_values("accuracy", ascending=False, kind="stable").head(n)
+    return [{"arch": a, "predicted_accuracy": float(acc), "predicted_ms": float(ms)}
+            for a, acc, ms in zip(frame["arch"], frame["accuracy"], frame["latency_ms"])]
+
+
+def pick_candidates(front: list[dict], k: int, budgets_ms: Sequence[float] = (),
+                    fallback: Sequence[dict] = ()) -> list[dict]:
     """The most accurate point of the front under each budget, then more spread along the front
-    until there are ``k``."""
+    until there are ``k``; a front shorter than that (a flat accuracy surrogate collapses it to
+    the fastest network) is completed from ``fallback`` (e.g. ``feasible_records``)."""
     if not front:
         raise ConfigError("the search found no architecture within the latency budget; raise --budget-ms")
     ranked = sorted(front, key=lambda r: -r["predicted_accuracy"])
@@ -133,9 +143,9 @@ def pick_candidates(front: list[dict], k: int, budgets_ms: Sequence[float] = ())
         best = next((r for r in ranked if r["predicted_ms"] <= b), None)
         if best is not None and best not in chosen:
             chosen.append(best)
-    for row in ranked[::max(1, len(ranked) // k)]:
+    for row in [*ranked[::max(1, len(ranked) // k)], *fallback]:
         if len(chosen) >= k:
             break
-        if row not in chosen:
+        if row["arch"] not in {c["arch"] for c in chosen}:
             chosen.append(row)
     return chosen[:max(k, len(budgets_ms))]

@@ -1,0 +1,70 @@
+"""Latency effect of the compression steps on mbconv networks of several sizes (ort-cpu, 1 thread).
+
+For each network: FP32, INT8 (static QDQ, calibrated on real CIFAR-10 training images), channel
+pruning to half the hidden channels, and both. Weights are freshly initialised (latency does not
+depend on their values; accuracy after each step is measured by ``finalize_baseline.py``).
+Timing-sensitive: run on a quiet machine::
+
+    python benchmarks/finalize_compress.py --networks 8
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from _common import require_shared, write_results
+
+
+def _networks(space, n: int) -> list:
+    """The smallest and the middle network, then seeded samples."""
+    k = len(space.choices)
+    fixed = [space.make([0] * k), space.make([len(c.options) // 2 for c in space.choices])]
+    return fixed + space.sample_many(max(0, n - 2), rng=0)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--networks", type=int, default=8)
+    ap.add_argument("--keep", type=float, default=0.5)
+    args = ap.parse_args()
+    require_shared("cifar10", "train_jpeg.npz")
+    import torch
+
+    from hwnas import count_flops, export_onnx, get_space
+    from hwnas.datasets import load_dataset
+    from hwnas.pipeline import measure_onnx_latency, preprocess, prune_channels, quantize_onnx
+
+    started = time.time()
+    ds = load_dataset("cifar10")
+    calib = preprocess(ds.x_train[np.random.default_rng(0).choice(len(ds.y_train), 128, replace=False)],
+                       ds.mean, ds.std)
+    space, shape, rows = get_space("mbconv"), (3, 32, 32), []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, arch in enumerate(_networks(space, args.networks)):
+            torch.manual_seed(i)
+            model = space.build(arch, 10, shape).eval()
+            paths = {"fp32": export_onnx(model, shape, Path(tmp) / f"{i}.onnx"),
+                     "pruned": export_onnx(prune_channels(model, args.keep).model, shape, Path(tmp) / f"{i}p.onnx")}
+            paths["int8"] = quantize_onnx(paths["fp32"], Path(tmp) / f"{i}q.onnx", calib).path
+            paths["pruned-int8"] = quantize_onnx(paths["pruned"], Path(tmp) / f"{i}pq.onnx", calib).path
+            ms = {k: measure_onnx_latency(p, shape).median_ms for k, p in paths.items()}
+            rows.append({"arch": space.format(arch), "mflops": count_flops(model, shape) / 1e6,
+                         **{f"{k}_ms": v for k, v in ms.items()},
+                         "int8_speedup": ms["fp32"] / ms["int8"], "prune_speedup": ms["fp32"] / ms["pruned"],
+                         "both_speedup": ms["fp32"] / ms["pruned-int8"],
+                         "fp32_kb": paths["fp32"].stat().st_size / 1024,
+                         "int8_kb": paths["int8"].stat().st_size / 1024})
+            print(rows[-1])
+    speed = np.array([r["int8_speedup"] for r in rows])
+    summary = {"int8_speedup_median": float(np.median(speed)), "int8_speedup_max": float(speed.max()),
+               "prune_speedup_median": float(np.median([r["prune_speedup"] for r in rows]))}
+    print(write_results("finalize_compress", rows, summary, started=started))
+
+
+if __name__ == "__main__":
+    main()
