@@ -42,6 +42,7 @@ class FewShotLatency(LatencyPredictor):
                  prior: PriorColumns | None = None) -> None:
         self._pool = pool if isinstance(pool, LatencyTable) else None
         self._prior = prior
+        self._shared_prior = prior is not None
         if isinstance(pool, LatencyTable):
             pool = None if pool.path is None else str(pool.path)
         super().__init__(space, profile=profile, pool=None if pool is None else str(pool), exclude=list(exclude),
@@ -57,7 +58,8 @@ class FewShotLatency(LatencyPredictor):
         return self._prior
 
     def _fit(self, archs: list[Architecture], y: np.ndarray, **_: Any) -> None:
-        if self._prior is None:
+        if not self._shared_prior:
+            self._prior = None  # built anew below from this fit's profile and pool
             self._take_profile()
         else:  # a shared prior carries the features (and lookup table) it was built with
             f = self._prior.features
@@ -89,6 +91,18 @@ class FewShotLatency(LatencyPredictor):
         if self.booster_ is not None:
             out = out + self.booster_.predict(np.column_stack([Z, self.space.encode_genes(genes)]))
         return np.exp(out)
+
+    def predict_with_std(self, archs: Sequence[Architecture | str]) -> tuple[np.ndarray, np.ndarray]:
+        """Latency (ms) and the spread of the averaged models: how much the candidate prior devices
+        disagree about each architecture (a delta-method std in ms)."""
+        self._check_fitted()
+        genes = self.space.genes_array([self.space.as_arch(a) for a in archs])
+        Z = self._prior_columns().matrix(genes, self.columns_)
+        mean, std = self.combination_.predict_with_std(Z)
+        if self.booster_ is not None:
+            mean = mean + self.booster_.predict(np.column_stack([Z, self.space.encode_genes(genes)]))
+        ms = np.exp(mean)
+        return ms, ms * std
 
     def fitted_on(self) -> str | None:
         parts = [h for h in (getattr(self, "profile_hash_", None), getattr(self, "pool_hash_", None)) if h]
