@@ -97,7 +97,7 @@ def test_search_cli_on_tables_resumes(tables, tmp_path, capsys):
     d, acc, lat = tables
     args = ["search", "--space", "nb201", "--strategy", "nsga2", "--accuracy-table", str(d / "acc.csv"),
             "--accuracy-column", "cifar10_test_acc", "--latency-table", str(d / "pool.csv"), "--device", "pixel3",
-            "--device", "1080ti_1", "--budget", "pixel3=8", "--budget", "1080ti_1=10", "--evals", "300",
+            "--device", "1080ti_1", "--budget", "pixel3=8", "--budget", "1080ti_1=10", "--evals", "200",
             "--run-dir", str(tmp_path / "run"), "--report-budgets", "6,7"]
     assert main(args) == 0
     first = pd.read_csv(tmp_path / "run" / "history.csv")

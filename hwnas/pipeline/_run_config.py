@@ -81,8 +81,8 @@ class RunConfig:
         """The ``--quick`` preset: a narrower space and short trainings, about 5 minutes here."""
         base = dict(space_config=dict(QUICK_SPACE), profile_networks=12, proxy_archs=6, proxy_epochs=1,
                     proxy_subset=1000, search_evals=3000, candidates=2,
-                    finalize=FinalizeConfig(epochs=2, train_subset=3000, test_limit=2000, finetune_epochs=1,
-                                            calibration_images=64))
+                    finalize=FinalizeConfig(epochs=3, batch_size=64, train_subset=3000, test_limit=2000,
+                                            finetune_epochs=1, calibration_images=64))
         base.update(overrides)
         return cls(**base)
 
