@@ -47,6 +47,25 @@ def test_quick_run_goes_from_profile_to_report_and_resumes(tmp_path):
     assert weights.stat().st_mtime_ns == before
     assert json.loads((out / "finalize.json").read_text())["candidates"][1]["arch"] == found["arch"]
 
+    # ``hwnas finalize --from-search`` takes the search's front with its predictions.
+    again = tmp_path / "again"
+    assert main(["finalize", "--from-search", str(out / "search"), "--top", "1", "--out", str(again), "--data",
+                 "digits", "--epochs", "1", "--train-subset", "200", "--test-limit", "50", "--no-prune",
+                 "--quantize", "none", "--no-progress"]) == 0
+    taken = json.loads((again / "finalize.json").read_text())["candidates"]
+    assert len(taken) == 1 and taken[0]["predicted_ms"] > 0 and taken[0]["space"] == found["space"]
+
+
+def test_a_malformed_search_result_is_a_clear_error(tmp_path):
+    from hwnas import DataError
+    from hwnas.pipeline import read_search_front
+
+    with pytest.raises(DataError, match="no pareto.json"):
+        read_search_front(tmp_path)
+    (tmp_path / "pareto.json").write_text('{"problem": {}}')
+    with pytest.raises(DataError, match="malformed"):
+        read_search_front(tmp_path)
+
 
 def test_quick_preset_and_validation():
     quick = RunConfig.quick()

@@ -1,4 +1,13 @@
-"""hwnas.pipeline: the final pass (train, prune, quantize, export, verify) and the end-to-end run."""
+"""hwnas.pipeline: the final pass (train, prune, quantize, export, verify) and the end-to-end run.
+
+``finalize(candidates, dataset, FinalizeConfig(...), out_dir)`` trains each ``Candidate`` for real
+(``hwnas.datasets.train_model``, optionally after optuna tuning of lr and weight decay), exports it
+to ONNX, then makes an INT8 copy (``quantize_onnx``), a channel-pruned and fine-tuned copy
+(``prune_channels``) and its INT8 copy. Every variant is measured with the profiler's protocol
+(``measure_onnx_latency``) and scored on the test set in torch and ONNX Runtime. ``write_report``
+turns the records into Markdown tables and PNG figures. ``run_pipeline(out_dir, RunConfig(...))``
+is ``hwnas run``: profile, surrogates, search under a latency budget, finalize, report.
+"""
 
 from __future__ import annotations
 
