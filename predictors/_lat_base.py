@@ -16,9 +16,17 @@ from hwnas import UNIT_FIELDS, ConfigError, DataError, SearchSpace, Unit
 from ._base import Predictor
 from ._lat_features import LatencyFeatures
 
-__all__ = ["LatencyPredictor", "as_profile"]
+__all__ = ["LatencyPredictor", "as_profile", "xgb_threads"]
 
 _LUT_FILE = "lut_units.csv"
+_MULTITHREAD_ROWS = 20_000  # below this, one thread predicts faster than two (measured on a busy 2-core box)
+
+
+def xgb_threads(n_rows: int | None = None) -> int:
+    """Threads for XGBoost: at most 2 and the CPUs this process may use (``taskset``); 1 for
+    predictions on fewer than 20,000 rows, where waking a second thread costs more than it saves."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return 1 if n_rows is not None and n_rows < _MULTITHREAD_ROWS else max(1, min(2, cores))
 
 
 def as_profile(profile: Any):

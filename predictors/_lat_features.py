@@ -12,7 +12,9 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from hwnas import Architecture, DataError, SearchSpace, Unit, build_unit, list_unit_ops
+from hwnas import Architecture, ArchitectureError, DataError, SearchSpace, Unit, build_unit, list_unit_ops
+
+from ._lat_index import GenomeIndex
 
 __all__ = ["LatencyFeatures", "unit_costs"]
 
@@ -63,7 +65,9 @@ class LatencyFeatures:
         self.input_shape = tuple(input_shape or space.default_input_shape)
         self.ops = list(ops) if ops is not None else list_unit_ops()
         self._unit_rows: dict[Unit, np.ndarray] = {}
-        self._cache: dict[tuple[int, ...], np.ndarray] = {}
+        self._cache: dict[tuple[int, ...], np.ndarray] = {}  # canonical genes -> row
+        self._index = GenomeIndex(space.cardinalities)
+        self._rows = np.empty((0, len(self.names)), dtype=np.float64)  # row of each index slot
 
     @property
     def names(self) -> list[str]:
@@ -98,15 +102,51 @@ class LatencyFeatures:
             self._cache[arch.genes] = row
         return row
 
+    def slots(self, genes: np.ndarray) -> np.ndarray:
+        """Slot of each gene row in the feature array, computing the rows not seen before."""
+        genes = self._validated(genes)
+        slots = self._index.lookup(genes)
+        missing = slots < 0
+        if missing.any():
+            new = np.unique(genes[missing], axis=0)
+            rows = [self.of_arch(self.space.make(g)) for g in new.tolist()]
+            first = self._index.add(new)
+            self._grow(first[-1] + 1)
+            self._rows[first] = rows
+            slots[missing] = self._index.lookup(genes[missing])
+        return slots
+
+    @property
+    def size(self) -> int:
+        """Number of slots handed out so far (slots are 0..size-1)."""
+        return self._index.size
+
+    def rows(self, slots: np.ndarray) -> np.ndarray:
+        """Feature rows of slots returned by ``slots``."""
+        return self._rows[slots]
+
     def compute(self, genes: np.ndarray) -> np.ndarray:
         """``(N, len(names))`` float64 features of a gene matrix."""
+        slots = self.slots(genes)  # first: it may grow (replace) the row array
+        return self._rows[slots]
+
+    def _validated(self, genes: np.ndarray) -> np.ndarray:
         genes = np.asarray(genes, dtype=np.int64)
-        out = np.empty((len(genes), len(self.names)), dtype=np.float64)
-        for i, g in enumerate(genes.tolist()):
-            key = tuple(g)
-            row = self._cache.get(key)
-            out[i] = row if row is not None else self.of_arch(self.space.make(key))
-        return out
+        if genes.ndim == 1 and genes.size == 0:
+            genes = genes.reshape(0, len(self.space.cardinalities))
+        cards = np.asarray(self.space.cardinalities)
+        if genes.ndim != 2 or genes.shape[1] != len(cards):
+            raise ArchitectureError(f"{self.space.name}: expected an (N, {len(cards)}) gene matrix, got shape {genes.shape}")
+        bad = np.flatnonzero(((genes < 0) | (genes >= cards)).any(axis=1))
+        if len(bad):
+            self.space.make(genes[bad[0]].tolist())  # raises the space's own clear error
+        return genes
+
+    def _grow(self, n: int) -> None:
+        if n > len(self._rows):  # doubling keeps appends amortised O(1)
+            grown = np.empty((max(n, 2 * len(self._rows)), self._rows.shape[1]), dtype=np.float64)
+            grown[:len(self._rows)] = self._rows
+            self._rows = grown
 
     def lut_sums(self, genes: np.ndarray) -> np.ndarray:
         if self.lut is None:

@@ -18,7 +18,7 @@ from hwnas import Architecture, DataError
 from hwnas.datasets import LatencyTable, load_latency_table
 
 from ._base import register_predictor
-from ._lat_base import LatencyPredictor, _write_csv_atomic, log_ms
+from ._lat_base import LatencyPredictor, _write_csv_atomic, log_ms, xgb_threads
 from ._lat_combine import LogCombination, fit_log_combination
 from ._lat_prior import PriorColumns, RidgeFill, fit_fill_model
 
@@ -89,20 +89,30 @@ class FewShotLatency(LatencyPredictor):
         Z = self._prior_columns().matrix(genes, self.columns_)
         out = self.combination_.predict(Z)
         if self.booster_ is not None:
-            out = out + self.booster_.predict(np.column_stack([Z, self.space.encode_genes(genes)]))
+            out = out + self._residual(Z, genes)
         return np.exp(out)
 
+    def _residual(self, Z: np.ndarray, genes: np.ndarray) -> np.ndarray:
+        """The many-shot booster's correction (log ms), on one thread for small batches."""
+        self.booster_.set_params(n_jobs=xgb_threads(len(genes)))
+        return self.booster_.predict(np.column_stack([Z, self.space.encode_genes(genes)]))
+
     def predict_with_std(self, archs: Sequence[Architecture | str]) -> tuple[np.ndarray, np.ndarray]:
-        """Latency (ms) and the spread of the averaged models: how much the candidate prior devices
-        disagree about each architecture (a delta-method std in ms)."""
+        """Latency (ms, as ``predict``) and the spread of the averaged component models around it:
+        ``sqrt(sum_m w_m (ms_m - ms)^2)`` in ms, where ``ms_m`` is model ``m``'s prediction (plus the
+        booster's residual when there is one). Large where the prior devices the shots could not
+        tell apart disagree about an architecture; zero when one model takes all the weight."""
         self._check_fitted()
         genes = self.space.genes_array([self.space.as_arch(a) for a in archs])
         Z = self._prior_columns().matrix(genes, self.columns_)
-        mean, std = self.combination_.predict_with_std(Z)
+        members = self.combination_.members(Z)  # (M, N) log ms
+        mean = self.combination_.weights @ members
         if self.booster_ is not None:
-            mean = mean + self.booster_.predict(np.column_stack([Z, self.space.encode_genes(genes)]))
+            residual = self._residual(Z, genes)
+            members, mean = members + residual, mean + residual
         ms = np.exp(mean)
-        return ms, ms * std
+        spread = self.combination_.weights @ (np.exp(members) - ms) ** 2
+        return ms, np.sqrt(np.maximum(spread, 0.0))
 
     def fitted_on(self) -> str | None:
         parts = [h for h in (getattr(self, "profile_hash_", None), getattr(self, "pool_hash_", None)) if h]

@@ -25,11 +25,13 @@ COST_COLUMNS = ("log_macs", "log_params", "log_memory")
 
 
 def fit_fill_model(X: np.ndarray, y: np.ndarray, seed: int, n_estimators: int = 300):
-    """An XGBoost regressor (hist, 2 threads, seeded) of ``y`` on ``X``."""
+    """An XGBoost regressor (hist, up to 2 threads, seeded) of ``y`` on ``X``."""
     import xgboost as xgb
 
+    from ._lat_base import xgb_threads
+
     return xgb.XGBRegressor(n_estimators=n_estimators, max_depth=6, learning_rate=0.1, subsample=0.9,
-                            colsample_bytree=0.8, tree_method="hist", n_jobs=2,
+                            colsample_bytree=0.8, tree_method="hist", n_jobs=xgb_threads(),
                             random_state=seed).fit(X, y)
 
 
@@ -75,6 +77,7 @@ class PriorColumns:
         self.seed = seed
         self.use_costs = use_costs
         self.fill_models: dict[str, object] = {}
+        self._pool_row_of_slot = np.empty(0, dtype=np.int64)  # pool row per feature slot; -2: not looked up
 
     @property
     def columns(self) -> list[str]:
@@ -105,8 +108,17 @@ class PriorColumns:
         return out
 
     def _pool_rows(self, genes: np.ndarray) -> np.ndarray:
-        archs = [self.space.make(g) for g in genes.tolist()]
-        return self.pool.row_indices(archs)
+        """Pool row of each gene row (-1: not in the pool), looked up once per distinct row."""
+        slots = self.features.slots(genes)
+        known = self._pool_row_of_slot
+        if len(known) < self.features.size:
+            known = self._pool_row_of_slot = np.concatenate(
+                [known, np.full(self.features.size - len(known), -2, dtype=np.int64)])
+        need = known[slots] == -2
+        if need.any():
+            todo, first = np.unique(slots[need], return_index=True)
+            known[todo] = self.pool.row_indices([self.space.make(g) for g in genes[need][first].tolist()])
+        return known[slots]
 
     def _pool_column(self, genes: np.ndarray, rows: np.ndarray, device: str) -> np.ndarray:
         j = self.pool.device_index(device)

@@ -5,6 +5,11 @@ small and smooth, so a hundred networks suffice; without one they learn the log 
 encoding, multiply-adds, parameters and memory traffic. ``ensemble`` bags several such models
 (bootstrap samples, different seeds): the spread of their predictions is the uncertainty a search
 can use (``predict_with_std``).
+
+Prediction is the search's hot path: ``predict_genes`` predicts each distinct architecture once per
+fitted model and keeps the result in an array addressed by the feature slots (exact: the same
+model on the same row gives the same number), and small batches run on one thread, since waking a
+second thread costs more than the trees themselves on a busy machine.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import numpy as np
 from hwnas import Architecture
 
 from ._base import register_predictor
-from ._lat_base import LatencyPredictor, log_ms
+from ._lat_base import LatencyPredictor, log_ms, xgb_threads
 
 __all__ = ["XGBLatency", "EnsembleLatency"]
 
@@ -44,19 +49,39 @@ class XGBLatency(LatencyPredictor):
 
         return xgb.XGBRegressor(n_estimators=self.params["n_estimators"], max_depth=self.params["max_depth"],
                                 learning_rate=self.params["learning_rate"], subsample=0.8, colsample_bytree=0.8,
-                                tree_method="hist", n_jobs=2, random_state=seed)
+                                tree_method="hist", n_jobs=xgb_threads(), random_state=seed)
 
     def _fit(self, archs: list[Architecture], y: np.ndarray, **_: Any) -> None:
         self._take_profile()
+        self._predicted = None
         X, base = self._inputs(self.space.genes_array(archs))
         self.models_ = [self._booster(self.params["seed"]).fit(X, log_ms(y) - base)]
 
     def _member_predictions(self, genes: np.ndarray) -> np.ndarray:
         X, base = self._inputs(genes)
-        return np.stack([np.exp(base + m.predict(X)) for m in self.models_])
+        threads = xgb_threads(len(genes))
+        out = []
+        for m in self.models_:
+            if m.n_jobs != threads:
+                m.set_params(n_jobs=threads)
+            out.append(np.exp(base + m.predict(X)))
+        return np.stack(out)
 
     def _predict_genes(self, genes: np.ndarray) -> np.ndarray:
-        return self._member_predictions(genes).mean(axis=0)
+        features = self.features()
+        slots = features.slots(genes)
+        cached = getattr(self, "_predicted", None)
+        if cached is None or cached[0] is not features:  # a new fit or load starts a new cache
+            cached = self._predicted = (features, np.full(0, np.nan))
+        values = cached[1]
+        if len(values) < features.size:
+            values = np.concatenate([values, np.full(features.size - len(values), np.nan)])
+            self._predicted = (features, values)
+        need = np.isnan(values[slots])
+        if need.any():  # each new architecture once, from its first row in the batch
+            todo, first = np.unique(slots[need], return_index=True)
+            values[todo] = self._member_predictions(genes[need][first]).mean(axis=0)
+        return values[slots]
 
     def predict_with_std(self, archs: Sequence[Architecture | str]) -> tuple[np.ndarray, np.ndarray]:
         self._check_fitted()
@@ -72,6 +97,7 @@ class XGBLatency(LatencyPredictor):
         import xgboost as xgb
 
         self._load_lut(directory, state)
+        self._predicted = None
         self.models_ = []
         for i in range(int(state["members"])):
             m = xgb.XGBRegressor()
@@ -92,6 +118,7 @@ class EnsembleLatency(XGBLatency):
 
     def _fit(self, archs: list[Architecture], y: np.ndarray, **_: Any) -> None:
         self._take_profile()
+        self._predicted = None
         X, base = self._inputs(self.space.genes_array(archs))
         target = log_ms(y) - base
         rng = np.random.default_rng(self.params["seed"])

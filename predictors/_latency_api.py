@@ -5,6 +5,7 @@ from ._lat_bench import bench_latency, format_bench_table
 from ._lat_commands import fit_latency, predict_latency, read_arch_lines
 from ._lat_combine import LogCombination, fit_log_combination
 from ._lat_features import LatencyFeatures
+from ._lat_index import GenomeIndex
 from ._lat_fewshot import FewShotLatency
 from ._lat_gnn import GNNLatency
 from ._lat_lut import LutLatency
@@ -27,6 +28,7 @@ __all__: list[str] = [
     "save_gnn",
     "train_graph_regressor",
     "LATENCY_SCORES",
+    "GenomeIndex",
     "LatencyFeatures",
     "LatencyPredictor",
     "LogCombination",

@@ -104,6 +104,9 @@ class BayesianOptimization(Strategy):
             score = expected_improvement(mean, std, float(y.min()))
         else:
             score = -(mean - self.params["kappa"] * std)
+        if self.feasibility is not None:  # constrained EI: improvement that is likely to be allowed
+            score = np.maximum(score, 0) * np.asarray(self.feasibility(pool)) if self.params["acquisition"] == "ei" \
+                else score + np.log(np.maximum(np.asarray(self.feasibility(pool)), 1e-6)) * std.mean()
         best = np.argsort(-score, kind="stable")[:n]
         out = pool[best]
         if len(out) < n:

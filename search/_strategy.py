@@ -37,6 +37,8 @@ class Strategy(ABC):
     - ``screen``, optional, set by a driver when constraints are cheap to compute (surrogates,
       tables): genes -> violation. Strategies use it to avoid proposing architectures that are
       known to be infeasible before paying for an evaluation.
+    - ``feasibility``, optional, likewise: genes -> probability of meeting the constraints (an
+      uncertain surrogate's belief). Model-based strategies weigh their acquisition by it.
 
     Single-objective strategies minimise ``F @ weights`` (default: the first objective).
     Every random draw comes from ``self.rng``, seeded by ``seed``: the same seed and the same
@@ -59,6 +61,7 @@ class Strategy(ABC):
         self.weights = None if weights is None else np.asarray(weights, dtype=np.float64)
         self.params = {**self.DEFAULTS, **params}
         self.screen: Screen | None = None
+        self.feasibility: Screen | None = None
 
     @abstractmethod
     def ask(self, n: int) -> np.ndarray:

@@ -19,7 +19,7 @@ TINY_SPACE = {"stem_width": 8, "head_width": 0, "kernels": [3], "expansions": [1
 SMOKE = ["run", "--quick", "--data", "digits", "--space-config", json.dumps(TINY_SPACE),
          "--profile-networks", "4", "--proxy-archs", "3", "--proxy-subset", "300", "--search-evals", "200",
          "--candidates", "1", "--epochs", "1", "--train-subset", "300", "--test-limit", "100",
-         "--calibration-images", "8", "--finetune-epochs", "1", "--no-progress"]
+         "--calibration-images", "8", "--finetune-epochs", "1", "--budget-ms", "10", "--no-progress"]
 
 
 @pytest.mark.slow

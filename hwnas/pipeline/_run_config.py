@@ -33,7 +33,8 @@ class RunConfig:
     resolution in quick runs). Profile: ``profile_dir`` reuses a profile, else one is measured with
     ``profile_networks`` whole networks. Surrogates: ``latency_predictor`` fitted on the profile;
     ``accuracy_predictor`` fitted on ``proxy_archs`` short real trainings (``proxy_epochs`` on
-    ``proxy_subset`` images). Search: ``strategy`` for ``search_evals`` surrogate evaluations under
+    ``proxy_subset`` images in batches of ``proxy_batch_size``: small batches give a short
+    training enough steps to rank networks). Search: ``strategy`` for ``search_evals`` surrogate evaluations under
     ``budget_ms`` (``None``: ``budget_fraction`` x the measured latency of the origin document's CNN,
     the baseline to beat; the search's constraint is the largest of it and ``extra_budgets_ms``). Then the most
     accurate architecture under each budget, and more of the front up to ``candidates``, are
@@ -51,6 +52,7 @@ class RunConfig:
     proxy_archs: int = 24
     proxy_epochs: int = 2
     proxy_subset: int = 2000
+    proxy_batch_size: int = 64
     strategy: str = "nsga2"
     search_evals: int = 20000
     budget_ms: float | None = None
@@ -66,6 +68,7 @@ class RunConfig:
             (self.profile_networks >= 2, f"profile_networks must be >= 2, got {self.profile_networks}"),
             (self.proxy_archs >= 2, f"proxy_archs must be >= 2, got {self.proxy_archs}"),
             (self.proxy_epochs >= 1, f"proxy_epochs must be >= 1, got {self.proxy_epochs}"),
+            (self.proxy_batch_size >= 1, f"proxy_batch_size must be >= 1, got {self.proxy_batch_size}"),
             (self.search_evals >= 1, f"search_evals must be >= 1, got {self.search_evals}"),
             (self.candidates >= 1, f"candidates must be >= 1, got {self.candidates}"),
             (self.budget_ms is None or self.budget_ms > 0, f"budget_ms must be > 0, got {self.budget_ms}"),
@@ -79,9 +82,9 @@ class RunConfig:
     @classmethod
     def quick(cls, **overrides) -> "RunConfig":
         """The ``--quick`` preset: a narrower space and short trainings, about 5 minutes here."""
-        base = dict(space_config=dict(QUICK_SPACE), profile_networks=12, proxy_archs=6, proxy_epochs=1,
-                    proxy_subset=1000, search_evals=3000, candidates=2,
-                    finalize=FinalizeConfig(epochs=3, batch_size=64, train_subset=3000, test_limit=2000,
+        base = dict(space_config=dict(QUICK_SPACE), profile_networks=12, proxy_archs=5, proxy_epochs=2,
+                    proxy_subset=600, proxy_batch_size=32, search_evals=3000, candidates=2,
+                    finalize=FinalizeConfig(epochs=3, batch_size=64, train_subset=2500, test_limit=1000,
                                             finetune_epochs=1, calibration_images=64))
         base.update(overrides)
         return cls(**base)

@@ -87,8 +87,8 @@ def accuracy_stage(space: SearchSpace, archs, dataset, cfg: RunConfig, out: Path
     from hwnas.datasets import ProxyBudget, build_accuracy_dataset
     from hwnas.predictors import create_predictor
 
-    budget = ProxyBudget(epochs=cfg.proxy_epochs, subset=cfg.proxy_subset, seed=cfg.seed, dataset=dataset.name,
-                         val_size=int(min(1000, len(dataset.y_train) // 4)))
+    budget = ProxyBudget(epochs=cfg.proxy_epochs, subset=cfg.proxy_subset, batch_size=cfg.proxy_batch_size,
+                         seed=cfg.seed, dataset=dataset.name, val_size=int(min(1000, len(dataset.y_train) // 4)))
     frame = build_accuracy_dataset(space, archs, budget, out / "accuracy_dataset", data_dir=cfg.data_dir,
                                    progress=progress)
     if len(frame) < 2:
