@@ -70,7 +70,8 @@ class BayesianOptimization(Strategy):
 
     name = "bayes"
     DEFAULTS = {"n_init": 10, "pool": 20000, "elite": 10, "acquisition": "ei", "kappa": 2.0,
-                "members": 5, "n_estimators": 150, "max_depth": 4, "local": False}
+                "members": 5, "n_estimators": 150, "max_depth": 4, "local": False,
+                "feasibility_power": 1.0}
 
     def __init__(self, space, seed: int = 0, **params) -> None:
         super().__init__(space, seed, **params)
@@ -104,9 +105,10 @@ class BayesianOptimization(Strategy):
             score = expected_improvement(mean, std, float(y.min()))
         else:
             score = -(mean - self.params["kappa"] * std)
-        if self.feasibility is not None:  # constrained EI: improvement that is likely to be allowed
-            score = np.maximum(score, 0) * np.asarray(self.feasibility(pool)) if self.params["acquisition"] == "ei" \
-                else score + np.log(np.maximum(np.asarray(self.feasibility(pool)), 1e-6)) * std.mean()
+        if self.feasibility is not None and self.params["feasibility_power"] > 0:
+            # constrained acquisition: improvement weighed by the chance that it is allowed
+            p = np.maximum(np.asarray(self.feasibility(pool), dtype=np.float64), 1e-6) ** self.params["feasibility_power"]
+            score = np.maximum(score, 0) * p if self.params["acquisition"] == "ei" else score + np.log(p) * std.mean()
         best = np.argsort(-score, kind="stable")[:n]
         out = pool[best]
         if len(out) < n:

@@ -92,6 +92,8 @@ def test_candidates_are_the_best_under_each_budget_then_spread():
     assert [r["arch"] for r in pick_candidates(front, 2, [5.0])][0] == "19"
     with pytest.raises(ConfigError, match="budget"):
         pick_candidates([], 2, [1.0])
+    fastest = [{"arch": "f", "predicted_accuracy": 1.0, "predicted_ms": 2.0}]
+    assert pick_candidates([], 2, [1.0], fastest) == fastest
 
 
 def test_a_collapsed_front_is_completed_from_the_feasible_history():

@@ -87,6 +87,9 @@ def run_pipeline(out_dir: str | os.PathLike = "hwnas-run", config: RunConfig | N
         result = search_stage(space, lat, acc, max(budgets), cfg, out, progress)
         front = front_records(result)
         state["front"] = front
+        if not front:
+            state["notes"].append(f"No architecture is predicted within {max(budgets):.4g} ms: the fastest "
+                                  "ones found were finalized instead.")
     with stages.stage("finalize", f"{cfg.candidates} candidates" + (" + baseline" if cfg.baseline else "")):
         chosen = pick_candidates(front, cfg.candidates, budgets, feasible_records(result, 4 * cfg.candidates))
         cands = [candidate_from_arch(space, r["arch"], predicted_ms=r["predicted_ms"],

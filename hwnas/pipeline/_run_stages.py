@@ -123,9 +123,13 @@ def front_records(result) -> list[dict]:
 
 
 def feasible_records(result, n: int) -> list[dict]:
-    """The ``n`` feasible architectures of a search with the highest predicted accuracy."""
+    """The ``n`` feasible architectures of a search with the highest predicted accuracy; when none
+    is feasible, the ``n`` fastest (a budget below everything the space can do)."""
     frame = result.frame()
-    frame = frame[frame["feasible"]].sort_values("accuracy", ascending=False, kind="stable").head(n)
+    if frame["feasible"].any():
+        frame = frame[frame["feasible"]].sort_values("accuracy", ascending=False, kind="stable").head(n)
+    else:
+        frame = frame.sort_values("latency_ms", kind="stable").head(n)
     return [{"arch": a, "predicted_accuracy": float(acc), "predicted_ms": float(ms)}
             for a, acc, ms in zip(frame["arch"], frame["accuracy"], frame["latency_ms"])]
 
@@ -135,7 +139,7 @@ def pick_candidates(front: list[dict], k: int, budgets_ms: Sequence[float] = (),
     """The most accurate point of the front under each budget, then more spread along the front
     until there are ``k``; a front shorter than that (a flat accuracy surrogate collapses it to
     the fastest network) is completed from ``fallback`` (e.g. ``feasible_records``)."""
-    if not front:
+    if not front and not fallback:
         raise ConfigError("the search found no architecture within the latency budget; raise --budget-ms")
     ranked = sorted(front, key=lambda r: -r["predicted_accuracy"])
     chosen: list[dict] = []
