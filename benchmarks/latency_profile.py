@@ -30,12 +30,14 @@ CANDIDATES = (("lut", {"correction": "none"}), ("lut", {"correction": "affine"})
               ("xgb", {}), ("ensemble", {}), ("gnn", {}), ("fewshot", {}))
 
 
-def score_profile(path: Path, folds: int, max_train: int, seed: int) -> list[dict]:
+def score_profile(path: Path, folds: int, max_train: int, seed: int, only: set[str]) -> list[dict]:
     prof = load_profile(path)
     archs, ms = prof.network_latencies()
     order = np.random.default_rng(seed).permutation(len(archs))
     rows = []
     for name, params in CANDIDATES:
+        if only and name not in only:
+            continue
         label = f"{name}/{params['correction']}" if "correction" in params else name
         truth, pred, fit_s = [], [], 0.0
         for fold in np.array_split(order, folds):
@@ -63,6 +65,8 @@ def main() -> None:
     ap.add_argument("--max-train", type=int, default=100, help="at most this many networks to fit on")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--name", default="latency_profile")
+    ap.add_argument("--predictors", nargs="+", default=[],
+                    help="only these predictors (default: all of " + ", ".join(sorted({c[0] for c in CANDIDATES})) + ")")
     args = ap.parse_args()
     started = time.time()
     rows, missing = [], []
@@ -71,7 +75,7 @@ def main() -> None:
         if not (path / "manifest.json").is_file():
             missing.append(str(path))
             continue
-        rows += score_profile(path, args.folds, args.max_train, args.seed)
+        rows += score_profile(path, args.folds, args.max_train, args.seed, set(args.predictors))
     if not rows:
         print(f"skipped: no profile found ({', '.join(missing)}); run benchmarks/profile_budget.py first")
         return

@@ -149,7 +149,7 @@ def build_accuracy_dataset(space: SearchSpace | str, archs: Sequence["Architectu
 
 
 def _check_manifest(out: Path, space: SearchSpace, budget: ProxyBudget, ds_name: str) -> None:
-    from hwnas.predictors import write_json_atomic
+    from hwnas import write_json_atomic
 
     manifest = {"kind": "accuracy-dataset", "space": space.name.split(":", 1)[0], "space_config": space.config(),
                 "budget": asdict(budget), "data_set": ds_name, "columns": list(_COLUMNS),

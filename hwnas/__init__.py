@@ -18,6 +18,7 @@ from ._errors import (
     NotFittedError,
     require,
 )
+from ._io import write_json_atomic
 from ._measure import Measurement, Target
 from ._metrics import count_flops, count_params
 from ._onnx import export_onnx, onnx_bytes, ort_session, run_ort
@@ -64,4 +65,5 @@ __all__ = [
     "register_unit_op",
     "require",
     "run_ort",
+    "write_json_atomic",
 ]

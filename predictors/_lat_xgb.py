@@ -44,18 +44,18 @@ class XGBLatency(LatencyPredictor):
         base = np.log(feats[:, 0]) if self.lut_ is not None else np.zeros(len(genes))
         return np.column_stack([self.space.encode_genes(genes), np.log1p(feats)]), base
 
-    def _booster(self, seed: int):
+    def _booster(self, seed: int, n_rows: int):
         import xgboost as xgb
 
         return xgb.XGBRegressor(n_estimators=self.params["n_estimators"], max_depth=self.params["max_depth"],
                                 learning_rate=self.params["learning_rate"], subsample=0.8, colsample_bytree=0.8,
-                                tree_method="hist", n_jobs=xgb_threads(), random_state=seed)
+                                tree_method="hist", n_jobs=xgb_threads(n_rows), random_state=seed)
 
     def _fit(self, archs: list[Architecture], y: np.ndarray, **_: Any) -> None:
         self._take_profile()
         self._predicted = None
         X, base = self._inputs(self.space.genes_array(archs))
-        self.models_ = [self._booster(self.params["seed"]).fit(X, log_ms(y) - base)]
+        self.models_ = [self._booster(self.params["seed"], len(y)).fit(X, log_ms(y) - base)]
 
     def _member_predictions(self, genes: np.ndarray) -> np.ndarray:
         X, base = self._inputs(genes)
@@ -125,4 +125,4 @@ class EnsembleLatency(XGBLatency):
         self.models_ = []
         for m in range(self.params["n_members"]):
             rows = rng.integers(len(y), size=len(y))
-            self.models_.append(self._booster(self.params["seed"] + m).fit(X[rows], target[rows]))
+            self.models_.append(self._booster(self.params["seed"] + m, len(y)).fit(X[rows], target[rows]))

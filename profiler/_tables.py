@@ -21,7 +21,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from hwnas import UNIT_FIELDS, DataError, Measurement
+from hwnas import UNIT_FIELDS, DataError, Measurement, write_json_atomic
 
 __all__ = [
     "MEASUREMENT_COLUMNS",
@@ -236,22 +236,6 @@ def _records(df: pd.DataFrame, columns: Sequence[str]) -> list[dict]:
     for row in df[list(columns)].itertuples(index=False):
         rows.append({c: (v.item() if hasattr(v, "item") else v) for c, v in zip(columns, row)})
     return rows
-
-
-def write_json_atomic(path: str | os.PathLike, obj: Any) -> None:
-    """Write JSON so that a crash leaves the old file or the new one, never half of one."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=2, sort_keys=True)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def table_hash(lut: pd.DataFrame, networks: pd.DataFrame) -> str:

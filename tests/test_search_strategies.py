@@ -84,3 +84,18 @@ def test_registry_errors(space):
         create_strategy("evolution", space, populaton=10)
     with pytest.raises(hwnas.ConfigError, match="acquisition"):
         create_strategy("bayes", space, acquisition="pi")
+
+
+def test_bayes_weighs_its_acquisition_by_feasibility(space):
+    """With ``feasibility`` set and ``feasibility_power`` > 0, bayes proposes networks the driver
+    believes allowed; with the power at 0 (default) the belief is ignored."""
+    prob = _problem(space)
+    allowed = lambda g: (g[:, 0] == 1).astype(float)  # noqa: E731 - only gene 0 == 1 is allowed
+    picks = {}
+    for power in (0.0, 1.0):
+        strat = create_strategy("bayes", space, seed=0, n_init=20, feasibility_power=power, **FAST["bayes"])
+        strat.feasibility = allowed
+        genes = strat.ask(20)
+        strat.tell(genes, prob.evaluate(genes).F, np.zeros(len(genes)))
+        picks[power] = allowed(strat.ask(10)).mean()
+    assert picks[1.0] == 1.0 and picks[0.0] < 1.0

@@ -292,7 +292,7 @@ class MBConvSpace(SearchSpace):
         identities without units), head (1x1 conv and classifier), output. Features:
         ``graph_feature_names`` (one-hot kind, kernel and expansion; numeric attributes)."""
         pieces = dict(self.pieces(arch))
-        g = self.check(arch).genes
+        self.check(arch)
         stem = tuple(pieces[n] for n in ("resize", "stem") if n in pieces)
         rows = [self._node("input", None), self._node("stem", stem[-1], stem)]
         units: list[tuple[Unit, ...]] = [(), stem]
