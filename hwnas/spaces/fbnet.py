@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .._arch import Architecture
 from .._errors import ArchitectureError, ConfigError
-from .._space import Choice, Graph, SearchSpace, register_space
+from .._space import Choice, Graph, register_space
 from .._unit import Unit
 from ._blocks_units import CLASSIFIER, CONV_BN_RELU, INVERTED_RESIDUAL, conv_macs, unit_cost
-
-if TYPE_CHECKING:
-    import torch
+from ._chain import ChainSpace
 
 __all__ = ["FBNetSpace", "FBNET_BLOCKS", "FBNET_STAGES"]
 
@@ -70,7 +67,7 @@ def _check_shape(input_shape: tuple[int, ...]) -> tuple[int, int]:
 
 
 @register_space("fbnet")
-class FBNetSpace(SearchSpace):
+class FBNetSpace(ChainSpace):
     """FBNet (22 layers x 9 blocks), CIFAR macro-architecture of HW-NAS-Bench.
 
     Stem 3x3 conv to 16 channels (stride 1, BN, ReLU); 7 stages of 1, 4, 4, 4, 4, 4, 1 layers with
@@ -121,16 +118,6 @@ class FBNetSpace(SearchSpace):
         out.append(("head", Unit(CONV_BN_RELU, _LAYERS[-1][1], _HEAD, res)))
         out.append(("classifier", Unit(CLASSIFIER, _HEAD, num_classes or self.default_num_classes, res)))
         return out
-
-    def build(self, arch: Architecture, num_classes: int | None = None,
-              input_shape: tuple[int, int, int] | None = None) -> "torch.nn.Module":
-        from ._blocks import ChainNet, init_weights
-
-        return init_weights(ChainNet(self.pieces(arch, input_shape, num_classes)))
-
-    def units(self, arch: Architecture, input_shape: tuple[int, int, int] | None = None,
-              num_classes: int | None = None) -> list[Unit]:
-        return [unit for _, unit in self.pieces(arch, input_shape, num_classes)]
 
     def all_units(self, input_shape: tuple[int, int, int] | None = None,
                   num_classes: int | None = None) -> list[Unit]:

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import itertools
 import math
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import Any, Iterator
 
 import numpy as np
 
 from .._arch import Architecture
 from .._errors import ArchitectureError, ConfigError
-from .._space import Choice, Graph, SearchSpace, register_space
+from .._space import Choice, Graph, register_space
 from .._unit import Unit
 from ._blocks_units import CLASSIFIER, CONV_BN_RELU, DEPTHWISE_SEPARABLE, INVERTED_RESIDUAL, RESIZE, unit_cost
+from ._chain import ChainSpace
 from ._mbconv_config import DEFAULT_MBCONV_CONFIG, MBConvConfig, MBConvStage
-
-if TYPE_CHECKING:
-    import torch
 
 __all__ = ["MBConvSpace", "MBConvConfig", "MBConvStage", "DEFAULT_MBCONV_CONFIG"]
 
@@ -26,7 +24,7 @@ _CHUNK = 4096  # rows encoded at a time
 
 
 @register_space("mbconv")
-class MBConvSpace(SearchSpace):
+class MBConvSpace(ChainSpace):
     """MobileNetV2-style chain (Once-for-All / ProxylessNAS), configurable; default sized for CIFAR-10 on a CPU.
 
     The network: (bilinear resize to the architecture's resolution when the input differs), 3x3
@@ -174,16 +172,6 @@ class MBConvSpace(SearchSpace):
             c = self.cfg.head_width
         out.append(("classifier", Unit(CLASSIFIER, c, num_classes or self.default_num_classes, res)))
         return out
-
-    def build(self, arch: Architecture, num_classes: int | None = None,
-              input_shape: tuple[int, int, int] | None = None) -> "torch.nn.Module":
-        from ._blocks import ChainNet, init_weights
-
-        return init_weights(ChainNet(self.pieces(arch, input_shape, num_classes)))
-
-    def units(self, arch: Architecture, input_shape: tuple[int, int, int] | None = None,
-              num_classes: int | None = None) -> list[Unit]:
-        return [unit for _, unit in self.pieces(arch, input_shape, num_classes)]
 
     def all_units(self, input_shape: tuple[int, int, int] | None = None,
                   num_classes: int | None = None) -> list[Unit]:
