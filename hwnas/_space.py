@@ -117,6 +117,11 @@ class SearchSpace(ABC):
     def to_graph(self, arch: Architecture) -> Graph:
         """``arch`` as a DAG with node features."""
 
+    def all_units(self, input_shape: tuple[int, int, int] | None = None) -> list[Unit] | None:
+        """Every distinct unit any network of the space runs, when the space can list them
+        without enumerating its networks (a complete lookup table); ``None`` otherwise."""
+        return None
+
     def config(self) -> dict:
         """The JSON-serialisable settings that, with ``name``, recreate this space."""
         return {}

@@ -40,9 +40,9 @@ def collect_units(space: SearchSpace, archs: Sequence[Architecture] | None = Non
     shape = input_shape or space.default_input_shape
     if archs is not None:
         return UnitSet(_union(space.units(space.check(a), shape) for a in archs), "archs")
-    all_units = getattr(space, "all_units", None)
-    if callable(all_units):
-        return UnitSet(tuple(sorted(set(all_units(shape)))), "all_units")
+    listed = space.all_units(shape)
+    if listed is not None:
+        return UnitSet(tuple(sorted(set(listed))), "all_units")
     if space.size <= ENUMERATE_LIMIT:
         return UnitSet(_union(space.units(a, shape) for a in space.enumerate()), "enumerated")
     return UnitSet(_sweep(space, shape), "sweep")
