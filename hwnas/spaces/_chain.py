@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from .._arch import Architecture
 from .._space import SearchSpace
 from .._unit import Unit
+from ._blocks_units import unit_cost
 
 if TYPE_CHECKING:
     import torch
@@ -20,7 +21,8 @@ class ChainSpace(SearchSpace):
 
     A subclass gives ``pieces(arch, input_shape, num_classes)``: ``(name, unit)`` pairs in
     execution order. The network is built from the units' own modules (``ChainNet``), so what the
-    profiler times is literally what the network runs, and ``units`` are the pieces' units.
+    profiler times is literally what the network runs, and ``units`` are the pieces' units;
+    parameters and FLOPs are summed from the units without building the network.
     """
 
     @abstractmethod
@@ -37,3 +39,13 @@ class ChainSpace(SearchSpace):
     def units(self, arch: Architecture, input_shape: tuple[int, int, int] | None = None,
               num_classes: int | None = None) -> list[Unit]:
         return [unit for _, unit in self.pieces(arch, input_shape, num_classes)]
+
+    def params(self, arch: Architecture, num_classes: int | None = None,
+               input_shape: tuple[int, int, int] | None = None) -> int:
+        """Trainable parameters (BN included), counted from the units without building."""
+        return sum(unit_cost(u)[1] for u in self.units(arch, input_shape, num_classes))
+
+    def flops(self, arch: Architecture, num_classes: int | None = None,
+              input_shape: tuple[int, int, int] | None = None) -> int:
+        """Multiply-adds of convolutions and the linear layer, counted from the units."""
+        return sum(unit_cost(u)[0] for u in self.units(arch, input_shape, num_classes))

@@ -131,16 +131,6 @@ class FBNetSpace(ChainSpace):
         out.add(Unit(CLASSIFIER, _HEAD, num_classes or self.default_num_classes, res))
         return sorted(out)
 
-    def params(self, arch: Architecture, num_classes: int | None = None,
-               input_shape: tuple[int, int, int] | None = None) -> int:
-        """Trainable parameters (BN included), counted from the units without building."""
-        return sum(unit_cost(u)[1] for u in self.units(arch, input_shape, num_classes))
-
-    def flops(self, arch: Architecture, num_classes: int | None = None,
-              input_shape: tuple[int, int, int] | None = None) -> int:
-        """Multiply-adds of convolutions and the linear layer, counted from the units."""
-        return sum(unit_cost(u)[0] for u in self.units(arch, input_shape, num_classes))
-
     # ----------------------------------------------------------------- encodings
     def encode_genes(self, genes: np.ndarray) -> np.ndarray:
         """One-hot blocks, then per layer kernel, expansion and multiply-adds (M) at the default
