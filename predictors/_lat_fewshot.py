@@ -1,8 +1,9 @@
 """`fewshot`: adapt to a new device from K = 5..20 measured networks.
 
-Prior knowledge (``PriorColumns``): other devices' log-latencies from a pool table, the device's
-own lookup-table sum when it has a profile, and log multiply-adds / parameters / memory traffic.
-The K shots choose and scale those columns through a BIC-weighted model average
+Prior knowledge (``PriorColumns``): other devices' log-latencies from a pool table, raw and
+smoothed into per-choice lookup tables (``additive:<device>``), the device's own lookup-table sum
+when it has a profile, and log multiply-adds / parameters / memory traffic. The K shots choose and
+scale those columns through a BIC-weighted average of robust (Huber) fits
 (``fit_log_combination``). With many shots (``booster_min_shots``, e.g. the classic 900-sample
 setting) an XGBoost model on the columns and the encoding learns the remaining residual.
 """
@@ -20,7 +21,7 @@ from hwnas.datasets import LatencyTable, load_latency_table
 from ._base import register_predictor
 from ._lat_base import LatencyPredictor, _write_csv_atomic, log_ms, xgb_threads
 from ._lat_combine import LogCombination, fit_log_combination
-from ._lat_prior import PriorColumns, RidgeFill, fit_fill_model
+from ._lat_prior import PriorColumns, RidgeFill, fit_fill_model, pool_device_of
 
 __all__ = ["FewShotLatency"]
 
@@ -30,8 +31,9 @@ class FewShotLatency(LatencyPredictor):
     """Few-shot latency transfer from a pool of prior devices (see the module docstring).
 
     Parameters: ``pool`` (a ``LatencyTable`` or CSV path; optional), ``exclude`` (pool devices
-    never to use, e.g. the device itself), ``temperature`` of the model average, ``pairs`` (also
-    two-column models), ``booster_min_shots``, ``seed``. A shared ``prior`` (``PriorColumns``) may be
+    never to use, e.g. the device itself: raw or smoothed), ``temperature`` of the model average,
+    ``pairs`` (also two-column models), ``huber`` (the robust fit's tuning constant; ``None``: least
+    squares), ``booster_min_shots``, ``seed``. A shared ``prior`` (``PriorColumns``) may be
     passed instead of ``pool`` to reuse its cache across many fits (benchmarks).
     """
 
@@ -39,7 +41,7 @@ class FewShotLatency(LatencyPredictor):
 
     def __init__(self, space, profile: Any = None, pool: Any = None, exclude: Sequence[str] = (),
                  temperature: float = 3.0, pairs: bool = True, booster_min_shots: int = 50, seed: int = 0,
-                 prior: PriorColumns | None = None) -> None:
+                 prior: PriorColumns | None = None, huber: float | None = 1.345) -> None:
         self._pool = pool if isinstance(pool, LatencyTable) else None
         self._prior = prior
         self._shared_prior = prior is not None
@@ -47,6 +49,7 @@ class FewShotLatency(LatencyPredictor):
             pool = None if pool.path is None else str(pool.path)
         super().__init__(space, profile=profile, pool=None if pool is None else str(pool), exclude=list(exclude),
                          temperature=float(temperature), pairs=bool(pairs),
+                         huber=None if huber is None else float(huber),
                          booster_min_shots=int(booster_min_shots), seed=int(seed))
 
     def _prior_columns(self) -> PriorColumns:
@@ -67,13 +70,14 @@ class FewShotLatency(LatencyPredictor):
             self.profile_hash_ = getattr(self, "profile_hash_", None)
         prior = self._prior_columns()
         excluded = set(self.params["exclude"])
-        self.columns_ = [c for c in prior.columns if c not in excluded]
+        self.columns_ = [c for c in prior.columns if c not in excluded and pool_device_of(c) not in excluded]
         if not self.columns_:
             raise DataError("fewshot: no prior columns left (pool empty or every device excluded)")
         genes = self.space.genes_array(archs)
         ylog = log_ms(y)
         Z = prior.matrix(genes, self.columns_)
-        comb = fit_log_combination(Z, ylog, self.params["temperature"], self.params["pairs"])
+        comb = fit_log_combination(Z, ylog, self.params["temperature"], self.params["pairs"],
+                                   huber=self.params.get("huber", 1.345))
         self.booster_ = None
         if len(archs) >= self.params["booster_min_shots"]:
             X = np.column_stack([Z, self.space.encode_genes(genes)])
@@ -122,7 +126,8 @@ class FewShotLatency(LatencyPredictor):
     def _save_state(self, directory: Path) -> dict:
         state = self._save_lut(directory)
         prior = self._prior_columns()
-        devices = [c for c in self.columns_ if prior.pool is not None and c in prior.pool.devices]
+        devices = [] if prior.pool is None else [d for d in prior.pool.devices
+                                                  if d in {pool_device_of(c) for c in self.columns_}]
         if devices:  # a self-contained copy of the pool columns used (fill models refit from it alike)
             _write_csv_atomic(prior.pool.without([d for d in prior.pool.devices if d not in devices]).to_frame(),
                               directory / "pool.csv")

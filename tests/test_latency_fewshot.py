@@ -1,0 +1,72 @@
+"""Few-shot latency transfer: robust model averaging and the smoothed (additive) pool columns."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hwnas import get_space
+from hwnas.datasets import load_latency_table
+from hwnas.predictors import (FewShotLatency, LatencyFeatures, PriorColumns, fit_log_combination, load_predictor,
+                               pool_device_of)
+
+from conftest import shared_file
+
+
+def _related():
+    rng = np.random.default_rng(0)
+    Z = rng.normal(size=(200, 6))
+    return Z, 2.0 + 0.5 * Z[:, 3] + 0.01 * rng.normal(size=200)
+
+
+def test_robust_average_is_not_misled_by_one_disturbed_shot():
+    Z, y = _related()
+    shots = y[:10].copy()
+    shots[4] += 1.5  # one run that was disturbed (e.g. a phone's background job): e^1.5 = 4.5x slower
+    robust = fit_log_combination(Z[:10], shots)
+    plain = fit_log_combination(Z[:10], shots, huber=None)
+    err_robust = np.abs(robust.predict(Z[10:]) - y[10:]).mean()
+    err_plain = np.abs(plain.predict(Z[10:]) - y[10:]).mean()
+    assert err_robust < 0.05 < err_plain
+    assert sum(w for w, cols in zip(robust.weights, robust.columns) if 3 in cols) > 0.9
+
+
+def test_robust_and_plain_fits_agree_on_clean_shots():
+    Z, y = _related()
+    for k in (3, 10):
+        robust, plain = fit_log_combination(Z[:k], y[:k]), fit_log_combination(Z[:k], y[:k], huber=None)
+        assert np.allclose(robust.predict(Z), plain.predict(Z), atol=0.02)
+    again = fit_log_combination(Z[:10], y[:10])
+    assert np.array_equal(again.predict(Z), fit_log_combination(Z[:10], y[:10]).predict(Z))  # deterministic
+
+
+@pytest.fixture(scope="module")
+def small_pool(tmp_path_factory):
+    df = pd.read_csv(shared_file("fbnet", "latency_ms.csv")).iloc[:400]
+    path = tmp_path_factory.mktemp("pool") / "pool.csv"
+    df[["arch", "titan_rtx_1", "titanxp_1", "gold_6240", "samsung_s7"]].to_csv(path, index=False)
+    return load_latency_table(path, get_space("fbnet")), df
+
+
+def test_additive_columns_smooth_each_pool_device(small_pool):
+    pool, df = small_pool
+    prior = PriorColumns(LatencyFeatures(pool.space), pool)
+    assert {"additive:gold_6240", "gold_6240", "log_macs"} <= set(prior.columns)
+    assert "additive:gold_6240" not in PriorColumns(LatencyFeatures(pool.space), pool, additive=False).columns
+    genes = pool.space.genes_array(pool.archs)
+    raw, smooth = prior.matrix(genes, ["gold_6240", "additive:gold_6240"]).T
+    assert np.all(np.isfinite(smooth)) and np.corrcoef(raw, smooth)[0, 1] > 0.9
+    unseen = pool.space.genes_array(pool.space.sample_many(50, 1))  # not in the pool: predicted, not looked up
+    assert np.all(np.isfinite(prior.matrix(unseen, ["additive:samsung_s7"])))
+
+
+def test_fewshot_never_reads_an_excluded_device_raw_or_smoothed(small_pool, tmp_path):
+    pool, df = small_pool
+    model = FewShotLatency("fbnet", pool=pool, exclude=["titanxp_1"], seed=0)
+    model.fit(df["arch"][:10], df["titanxp_1"][:10])
+    assert "titanxp_1" not in {pool_device_of(c) for c in model.columns_}
+    pred = model.predict(df["arch"][10:])
+    assert np.corrcoef(np.log(pred), np.log(df["titanxp_1"][10:]))[0, 1] > 0.9  # titan_rtx_1 stands in
+    model.save(tmp_path / "fs")
+    assert np.allclose(load_predictor(tmp_path / "fs").predict(df["arch"][10:]), pred)
