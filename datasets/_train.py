@@ -29,6 +29,9 @@ class TrainConfig:
 
     ``subset`` keeps a seeded class-balanced share of the training indices (a count, or None for
     all); ``threads`` sets torch's intra-op threads for the run (restored afterwards).
+    ``warmup_epochs`` ramps the learning rate up linearly over that many epochs (fractions allowed)
+    before the schedule: large first steps of a freshly initialised network are wasted on short
+    trainings.
     """
 
     epochs: int = 10
@@ -44,6 +47,7 @@ class TrainConfig:
     seed: int = 0
     threads: int = 1
     label_smoothing: float = 0.0
+    warmup_epochs: float = 0.0
 
     def __post_init__(self) -> None:
         checks = [
@@ -56,6 +60,7 @@ class TrainConfig:
             (self.subset is None or self.subset >= 1, f"subset must be >= 1 or None, got {self.subset}"),
             (self.threads >= 1, f"threads must be >= 1, got {self.threads}"),
             (0.0 <= self.label_smoothing < 1.0, f"label_smoothing must be in [0, 1), got {self.label_smoothing}"),
+            (0.0 <= self.warmup_epochs < self.epochs, f"warmup_epochs must be in [0, epochs), got {self.warmup_epochs}"),
         ]
         for ok, message in checks:
             if not ok:
@@ -183,9 +188,12 @@ def train_model(model: "torch.nn.Module", dataset: ImageDataset, config: TrainCo
         mean, std = (0.5,) * len(mean), (0.5,) * len(std)
 
     steps = math.ceil(len(idx) / config.batch_size)
+    # Channels-last activations and weights: oneDNN's convolutions (depthwise ones above all) train
+    # ~1.5x faster on CPU in this layout (measured on mbconv networks, 1 thread); the model is
+    # returned in the usual layout.
+    model.to(memory_format=torch.channels_last)
     optimizer = _optimizer(model, config)
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, config.epochs * steps) \
-        if config.schedule == "cosine" else None
+    scheduler = _scheduler(optimizer, config, steps)
     result = TrainResult()
     ckpt = Path(checkpoint_dir) if checkpoint_dir is not None else None
     start = _resume(ckpt, config, model, optimizer, scheduler, result) if ckpt else 0
@@ -205,7 +213,7 @@ def train_model(model: "torch.nn.Module", dataset: ImageDataset, config: TrainCo
                 xb = x_all[sel]
                 if config.augment:
                     xb = _augment(xb, gen)
-                logits = model(_to_float(xb, mean, std))
+                logits = model(_to_float(xb, mean, std).contiguous(memory_format=torch.channels_last))
                 loss = loss_fn(logits, y_all[sel])
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
@@ -224,8 +232,28 @@ def train_model(model: "torch.nn.Module", dataset: ImageDataset, config: TrainCo
                 _save(ckpt, config, model, optimizer, scheduler, result)
     finally:
         torch.set_num_threads(old_threads)
+        model.to(memory_format=torch.contiguous_format)
     _summarise(result)
     return result
+
+
+def _scheduler(optimizer, config: TrainConfig, steps: int):
+    """Per-step schedule: cosine (or constant), after a linear warm-up of ``warmup_epochs``."""
+    import torch
+
+    total = config.epochs * steps
+    if config.warmup_epochs <= 0:
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, total) if config.schedule == "cosine" else None
+    warm = max(1, round(config.warmup_epochs * steps))
+
+    def factor(step: int) -> float:
+        if step < warm:
+            return (step + 1) / warm
+        if config.schedule == "none":
+            return 1.0
+        return 0.5 * (1.0 + math.cos(math.pi * (step - warm) / max(1, total - warm)))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
 def _optimizer(model: "torch.nn.Module", config: TrainConfig) -> "torch.optim.Optimizer":
@@ -249,6 +277,8 @@ def _summarise(result: TrainResult) -> None:
 def _config_key(config: TrainConfig) -> dict:
     d = asdict(config)
     d.pop("threads")  # thread count changes speed, not results
+    if d["warmup_epochs"] == 0.0:  # absent from checkpoints written before the field existed
+        d.pop("warmup_epochs")
     return d
 
 

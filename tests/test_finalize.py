@@ -58,6 +58,12 @@ def test_every_variant_is_measured_and_verified(finalized):
     assert rows["fp32"]["agreement_torch_ort"] >= 99.0, "ORT FP32 and torch FP32 must agree"
     assert abs(rows["fp32"]["ort_accuracy"] - rows["fp32"]["torch_accuracy"]) <= 1.0
     assert rows["int8"]["quantization"] == "static"
+    tried = rows["int8"]["recipes_ms"]
+    assert set(tried) == set(TINY.int8_recipes) and rows["int8"]["quantization_recipe"] in tried
+    assert all(t["median_ms"] > 0 and t["speedup"] > 0 for t in tried.values())
+    assert rows["int8"]["speedup"] == pytest.approx(tried[rows["int8"]["quantization_recipe"]]["speedup"])
+    assert not list((out / "candidates" / "small").glob("int8.*.onnx")), "only the kept recipe stays"
+    assert 0 < small["baseline_ratio"], "timed in alternation with the baseline CNN"
     assert rows["pruned"]["params"] < rows["fp32"]["params"]
     assert rows["pruned"]["size_kb"] < rows["fp32"]["size_kb"]
     assert (out / "candidates" / "small" / "model.safetensors").is_file()
@@ -134,3 +140,34 @@ def test_rerun_with_other_settings_is_refused(finalized, digits):
     out, _ = finalized
     with pytest.raises(ConfigError, match="other settings"):
         finalize([Candidate("small", small_mbconv)], digits, TINY.replace(epochs=2), out, progress=False)
+
+
+def test_warmup_ramps_the_learning_rate_then_cosine_decays_it():
+    import torch
+
+    from hwnas.datasets import TrainConfig
+    from hwnas.datasets._train import _scheduler
+
+    param = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([param], lr=1.0)
+    sched = _scheduler(opt, TrainConfig(epochs=2, warmup_epochs=1.0, lr=1.0), steps=4)
+    lrs = []
+    for _ in range(8):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    assert lrs[:4] == pytest.approx([0.25, 0.5, 0.75, 1.0])
+    assert lrs[4] == pytest.approx(1.0) and all(a > b for a, b in zip(lrs[4:], lrs[5:])) and lrs[-1] > 0
+    with pytest.raises(ConfigError, match="warmup_epochs"):
+        TrainConfig(epochs=2, warmup_epochs=2)
+
+
+def test_training_returns_the_model_in_the_usual_memory_layout(digits):
+    import torch
+
+    from hwnas.datasets import TrainConfig, train_model
+
+    torch.manual_seed(0)
+    model = small_mbconv(digits.num_classes, tuple(digits.input_shape))
+    train_model(model, digits, TrainConfig(epochs=1, subset=100, batch_size=50), progress=False)
+    assert all(p.is_contiguous() for p in model.parameters()), "channels-last only while training"

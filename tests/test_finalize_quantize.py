@@ -63,3 +63,19 @@ def test_bad_inputs_are_clear_errors(tmp_path):
         quantize_onnx(junk, tmp_path / "o.onnx", None)
     with pytest.raises(ConfigError, match="mode"):
         quantize_onnx(junk, tmp_path / "o.onnx", None, mode="int4")
+
+
+def test_every_static_recipe_makes_an_int8_model_that_agrees(fp32, digits, tmp_path):
+    from hwnas.pipeline._quantize import STATIC_RECIPES
+
+    net, path = fp32
+    calib, test = digits
+    ref = torch_predictions(net, test)
+    for recipe in STATIC_RECIPES:
+        result = quantize_onnx(path, tmp_path / f"{recipe}.onnx", calib, recipe=recipe)
+        assert result.mode == "static" and result.recipe == recipe
+        ops = _ops(result.path)
+        assert ("QLinearConv" in ops) if recipe == "qoperator" else ({"QuantizeLinear", "DequantizeLinear"} <= ops)
+        assert agreement(ref, onnx_predictions(result.path, test)) >= 90.0, recipe
+    with pytest.raises(ConfigError, match="recipe"):
+        quantize_onnx(path, tmp_path / "x.onnx", calib, recipe="int4-magic")

@@ -28,7 +28,7 @@ def test_quick_run_goes_from_profile_to_report_and_resumes(tmp_path):
     assert main(SMOKE + ["--out", str(out)]) == 0
     state = json.loads((out / "run.json").read_text())
     assert [s["stage"] for s in state["stages"]] == ["data", "baseline latency", "profile", "latency surrogate",
-                                                      "accuracy surrogate", "search", "finalize"]
+                                                      "accuracy surrogate", "search", "verify", "finalize"]
     assert "digits" in " ".join(state["notes"])
     assert len(state["proxy_trainings"]) == 3 and state["front"]
     records = json.loads((out / "finalize.json").read_text())["candidates"]
@@ -83,6 +83,19 @@ def test_bad_run_arguments_are_one_line_and_exit_2(tmp_path, capsys):
     assert len(err) == 2 and all(line.startswith("hwnas: error:") for line in err)
 
 
+def test_run_options_reach_the_config():
+    from hwnas.cli import build_parser
+    from hwnas.cli.run import run_config
+
+    args = build_parser().parse_args(["run", "--quick", "--verify-tries", "0", "--latency-anchors", "2",
+                                      "--int8-recipe", "qoperator", "--warmup-epochs", "0.5"])
+    cfg = run_config(args)
+    assert cfg.verify_tries == 0 and cfg.latency_anchors == 2 and cfg.candidates == RunConfig.quick().candidates
+    assert cfg.finalize.int8_recipes == ("qoperator",) and cfg.finalize.warmup_epochs == 0.5
+    with pytest.raises(ConfigError, match="verify_tries"):
+        RunConfig(verify_tries=-1)
+
+
 def test_candidates_are_the_best_under_each_budget_then_spread():
     from hwnas.pipeline._run_stages import pick_candidates
 
@@ -103,3 +116,25 @@ def test_a_collapsed_front_is_completed_from_the_feasible_history():
     history = [dict(front[0]), {"arch": "b", "predicted_accuracy": 10.0, "predicted_ms": 0.2},
                {"arch": "c", "predicted_accuracy": 9.0, "predicted_ms": 0.3}]
     assert [r["arch"] for r in pick_candidates(front, 2, [1.0], history)] == ["a", "b"]
+
+
+def test_verification_keeps_per_budget_the_best_candidate_whose_timing_fits():
+    from hwnas.pipeline._verify import verified_picks
+
+    rows = [{"arch": a, "predicted_accuracy": acc, "predicted_ms": p}
+            for a, acc, p in [("big", 9.0, 0.9), ("slow", 8.0, 0.25), ("ok", 7.0, 0.2), ("tiny", 1.0, 0.1)]]
+    timings = {"big": 0.95, "slow": 0.4, "ok": 0.22, "tiny": 0.1}
+    timed = []
+
+    def time_arch(arch):
+        timed.append(arch)
+        return timings[arch]
+
+    picks, notes = verified_picks(rows, [0.3, 1.0], time_arch, tries=3)
+    assert [p["arch"] for p in picks] == ["ok", "big"], "under 0.3 ms 'slow' measured too slow"
+    assert picks[0]["verified_ms"] == 0.22 and picks[0]["budget_ms"] == 0.3 and notes == []
+    assert timed.count("slow") == 1, "an architecture is timed once"
+    none, notes = verified_picks(rows, [0.05], time_arch)
+    assert none == [] and notes == []
+    none, notes = verified_picks(rows[1:2], [0.3], time_arch)
+    assert none == [] and "None of the 1" in notes[0]

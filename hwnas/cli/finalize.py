@@ -17,6 +17,8 @@ def add_finalize_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--weight-decay", type=float)
     g.add_argument("--batch-size", type=int)
     g.add_argument("--no-augment", action="store_true", help="no random crop / flip")
+    g.add_argument("--warmup-epochs", type=float, help="linear learning-rate warm-up (epochs)")
+    g.add_argument("--label-smoothing", type=float)
     g.add_argument("--train-subset", type=int, help="train on this many images (smoke runs)")
     g.add_argument("--test-limit", type=int, help="score only N test images (seeded draw)")
     g.add_argument("--threads", type=int, help="torch threads for training")
@@ -28,12 +30,18 @@ def add_finalize_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--finetune-epochs", type=int)
     g.add_argument("--quantize", choices=("static", "dynamic", "none"))
     g.add_argument("--calibration-images", type=int)
+    g.add_argument("--int8-recipe", action="append", dest="int8_recipes", default=None,
+                   help="static INT8 recipe to try: qdq, qdq-tensor, qoperator (repeatable; "
+                        "default qdq and qdq-tensor; the fastest that keeps accuracy is kept)")
+    g.add_argument("--int8-max-loss", type=float,
+                   help="accuracy points an INT8 recipe may lose on held-out training images (default 1)")
     g.add_argument("--latency-threads", type=int, help="ONNX Runtime intra-op threads when measuring")
 
 
-_FIELDS = ("epochs", "optimizer", "lr", "weight_decay", "batch_size", "train_subset", "test_limit", "threads",
-           "seed", "tune_trials", "tune_epochs", "prune_keep", "finetune_epochs", "quantize",
-           "calibration_images", "latency_threads")
+_FIELDS = ("epochs", "optimizer", "lr", "weight_decay", "batch_size", "warmup_epochs", "label_smoothing",
+           "train_subset", "test_limit", "threads", "seed", "tune_trials", "tune_epochs", "prune_keep",
+           "finetune_epochs", "quantize", "calibration_images", "latency_threads", "int8_recipes",
+           "int8_max_loss")
 
 
 def finalize_overrides(args: argparse.Namespace) -> dict:

@@ -32,6 +32,10 @@ def _args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--extra-budget-ms", type=float, action="append", default=[],
                    help="also finalize the best architecture under this latency (repeatable)")
     p.add_argument("--candidates", type=int, default=None, help="architectures to finalize")
+    p.add_argument("--verify-tries", type=int, default=None,
+                   help="time up to N of each budget's best architectures before training (0: trust the surrogate)")
+    p.add_argument("--latency-anchors", type=int, default=None,
+                   help="profiled networks re-timed next to each finalized model to re-anchor its prediction")
     p.add_argument("--no-baseline", action="store_true", help="do not finalize the origin CNN")
     p.add_argument("--no-progress", action="store_true")
     add_finalize_options(p)
@@ -41,7 +45,8 @@ _RUN_FIELDS = {"profile_networks": "profile_networks", "latency_predictor": "lat
                "accuracy_predictor": "accuracy_predictor", "proxy_archs": "proxy_archs",
                "proxy_epochs": "proxy_epochs", "proxy_subset": "proxy_subset", "strategy": "strategy",
                "search_evals": "search_evals", "budget_ms": "budget_ms", "budget_fraction": "budget_fraction",
-               "candidates": "candidates"}
+               "candidates": "candidates", "latency_anchors": "latency_anchors",
+               "verify_tries": "verify_tries"}
 
 
 def run_config(args: argparse.Namespace):

@@ -23,7 +23,9 @@ class Candidate:
     ``build(num_classes, input_shape)`` returns a fresh ``nn.Module``; ``arch`` / ``space`` name
     it when it comes from a search space; ``predicted_ms`` / ``predicted_accuracy`` are what the
     surrogates said (checked against the measurements); ``train_overrides`` replace fields of the
-    finalizer's ``TrainConfig`` for this candidate only (a baseline keeps its own recipe).
+    finalizer's ``TrainConfig`` for this candidate only (a baseline keeps its own recipe);
+    ``latency_anchors`` (``LatencyAnchor``) are profiled networks re-timed next to the model, which
+    re-anchor ``predicted_ms`` on the machine's state at measuring time.
     """
 
     name: str
@@ -33,6 +35,7 @@ class Candidate:
     predicted_ms: float | None = None
     predicted_accuracy: float | None = None
     train_overrides: dict = field(default_factory=dict, compare=False)
+    latency_anchors: tuple = field(default=(), compare=False)
 
     @property
     def slug(self) -> str:
@@ -42,14 +45,15 @@ class Candidate:
 
 def candidate_from_arch(space: "SearchSpace | str", arch, name: str | None = None,
                         predicted_ms: float | None = None,
-                        predicted_accuracy: float | None = None, **config) -> Candidate:
+                        predicted_accuracy: float | None = None, latency_anchors: tuple = (),
+                        **config) -> Candidate:
     """A candidate for an architecture (string or ``Architecture``) of ``space``."""
     if isinstance(space, str):
         space = create_space(space, **config) if config else get_space(space)
     parsed = space.as_arch(arch)
     text = space.format(parsed)
     return Candidate(name or text, lambda classes, shape: space.build(parsed, classes, shape), text,
-                     space.name, predicted_ms, predicted_accuracy)
+                     space.name, predicted_ms, predicted_accuracy, latency_anchors=tuple(latency_anchors))
 
 
 def origin_baseline(predicted_ms: float | None = None) -> Candidate:

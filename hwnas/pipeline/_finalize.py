@@ -5,21 +5,19 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from hwnas import ConfigError, DataError, count_flops, count_params, export_onnx
+from hwnas import ConfigError, DataError, count_flops, count_params
 
 from ._candidate import Candidate
 from ._config import FinalizeConfig
 from ._io import write_json_atomic
-from ._evaluate import accuracy, agreement, onnx_predictions, preprocess, torch_predictions
-from ._latency import measure_onnx_latency
+from ._evaluate import preprocess
 from ._prune import prune_channels
-from ._quantize import quantize_onnx
+from ._variants import Inputs, error_row, fp32_row, int8_row
 
 if TYPE_CHECKING:
     import torch
@@ -27,17 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["finalize", "finalize_candidate"]
 
 
-@dataclass
-class _Inputs:
-    """The preprocessed images every variant of a candidate is scored on."""
-
-    x_test: np.ndarray
-    y_test: np.ndarray
-    calibration: np.ndarray
-    input_shape: tuple[int, int, int]
-
-
-def _inputs(dataset, train_config, config: FinalizeConfig) -> _Inputs:
+def _inputs(dataset, train_config, config: FinalizeConfig) -> Inputs:
     if train_config.normalize == "minus1to1":
         mean, std = (0.5,) * 3, (0.5,) * 3
     else:
@@ -48,10 +36,14 @@ def _inputs(dataset, train_config, config: FinalizeConfig) -> _Inputs:
     if config.test_limit is not None and config.test_limit < len(test_idx):
         # A seeded random share: test sets may be ordered by class (CIFAR-10's JPEG files are).
         test_idx = np.sort(rng.choice(len(test_idx), config.test_limit, replace=False))
-    calib_idx = np.sort(rng.choice(len(dataset.y_train), min(config.calibration_images, len(dataset.y_train)),
-                                   replace=False))
-    return _Inputs(preprocess(dataset.x_test[test_idx], mean, std), dataset.y_test[test_idx],
-                   preprocess(dataset.x_train[calib_idx], mean, std), tuple(dataset.input_shape))
+    # Calibration images, then as many others to check the INT8 recipes on (disjoint draws).
+    n_calib = min(config.calibration_images, len(dataset.y_train))
+    drawn = rng.permutation(len(dataset.y_train))[:min(2 * n_calib, len(dataset.y_train))]
+    calib_idx, check_idx = np.sort(drawn[:n_calib]), np.sort(drawn[n_calib:])
+    return Inputs(preprocess(dataset.x_test[test_idx], mean, std), dataset.y_test[test_idx],
+                  preprocess(dataset.x_train[calib_idx], mean, std), tuple(dataset.input_shape),
+                  dataset.num_classes, preprocess(dataset.x_train[check_idx], mean, std),
+                  dataset.y_train[check_idx])
 
 
 def finalize(candidates: Sequence[Candidate], dataset, config: FinalizeConfig | None = None,
@@ -69,9 +61,30 @@ def finalize(candidates: Sequence[Candidate], dataset, config: FinalizeConfig | 
     results = []
     for cand in tqdm(list(candidates), desc="finalize", disable=not progress):
         results.append(finalize_candidate(cand, dataset, config, out_dir / "candidates" / cand.slug, progress))
+    pair_with_baseline(results, out_dir / "candidates", tuple(dataset.input_shape), config)
     write_json_atomic(out_dir / "finalize.json", {"dataset": dataset.name, "config": config.to_dict(),
                                                   "candidates": results})
     return results
+
+
+def pair_with_baseline(records: list[dict], directory: Path, input_shape, config: FinalizeConfig,
+                       baseline: str = "origin-cnn") -> None:
+    """Time every FP32 model in alternation with the baseline's (``baseline_ratio``, ``paired_ms``
+    and ``baseline_paired_ms`` on its record): models finalized an hour apart were timed under
+    different loads, their ratio was not."""
+    from ._variants import timed_pair
+
+    base = next((r for r in records if r["name"] == baseline), None)
+    base_row = next((v for v in base["variants"] if v.get("variant") == "fp32"), {}) if base else {}
+    if not base_row.get("onnx") or base_row.get("error"):
+        return
+    for r in records:
+        row = next((v for v in r.get("variants", []) if v.get("variant") == "fp32"), {})
+        if r is base or not row.get("onnx") or row.get("error"):
+            continue
+        ms, base_ms = timed_pair(directory / r["dir"] / row["onnx"], directory / base["dir"] / base_row["onnx"],
+                                 input_shape, config)
+        r.update(baseline_ratio=ms / base_ms, paired_ms=ms, baseline_paired_ms=base_ms)
 
 
 def _read_done(path: Path, config: FinalizeConfig) -> dict | None:
@@ -109,6 +122,9 @@ def finalize_candidate(cand: Candidate, dataset, config: FinalizeConfig, directo
     record.update(train=train_info, params=count_params(model),
                   flops=count_flops(model, inputs.input_shape))
     record["variants"] = _variants(cand, model, train_config, dataset, config, inputs, directory, progress)
+    fp32 = record["variants"][0]
+    if fp32.get("predicted_ms_surrogate") is not None:  # re-anchored on its neighbours (see _anchors)
+        record.update(predicted_ms=fp32["predicted_ms"], predicted_ms_surrogate=fp32["predicted_ms_surrogate"])
     write_json_atomic(done, record)
     return record
 
@@ -122,7 +138,15 @@ def _train(cand: Candidate, dataset, config: FinalizeConfig, directory: Path, pr
 
     def build() -> "torch.nn.Module":
         torch.manual_seed(config.seed)
-        return cand.build(dataset.num_classes, tuple(dataset.input_shape))
+        model = cand.build(dataset.num_classes, tuple(dataset.input_shape))
+        if cand.space:
+            # PyTorch's default init for the linear layers, not the spaces' N(0, 0.001) classifier
+            # (FBNet's reference, for 300-epoch schedules): +3 to +7 points after 2 short epochs
+            # on 2 mbconv networks x 2 seeds (4000 CIFAR-10 images), the same on every pair.
+            for module in model.modules():
+                if isinstance(module, torch.nn.Linear):
+                    module.reset_parameters()
+        return model
 
     train_config = config.train_config(**cand.train_overrides)
     info: dict = {}
@@ -132,7 +156,10 @@ def _train(cand: Candidate, dataset, config: FinalizeConfig, directory: Path, pr
         train_config = dataclasses.replace(train_config, lr=tuned["lr"], weight_decay=tuned["weight_decay"])
         info["tuning"] = tuned
     model = build()
-    result = train_model(model, dataset, train_config, checkpoint_dir=directory / "train", progress=progress)
+    # Scored once, after the last epoch: a pass over the test set each epoch would add 10 forward
+    # passes over it to a training whose only figure used is the final one.
+    result = train_model(model, dataset, train_config, checkpoint_dir=directory / "train", progress=progress,
+                         eval_each_epoch=False)
     _save_weights(model, directory / "model.safetensors")
     info.update(config=dataclasses.asdict(train_config), history=result.history,
                 seconds_per_epoch=result.seconds_per_epoch)
@@ -147,20 +174,20 @@ def _save_weights(model: "torch.nn.Module", path: Path) -> None:
     os.replace(tmp, path)
 
 
-def _variants(cand, model, train_config, dataset, config, inputs: _Inputs, directory: Path,
+def _variants(cand, model, train_config, dataset, config, inputs: Inputs, directory: Path,
               progress: bool) -> list[dict]:
     """FP32, INT8, pruned and pruned INT8 rows; a failing step leaves an error row, the rest go on."""
-    rows = [_fp32_row("fp32", model, inputs, config, directory, cand.predicted_ms)]
+    rows = [fp32_row("fp32", model, inputs, config, directory, cand.predicted_ms, cand.latency_anchors)]
     if config.quantize != "none":
-        rows.append(_int8_row("int8", rows[0], inputs, config, directory))
+        rows.append(int8_row("int8", rows[0], inputs, config, directory))
     if config.prune_keep is not None:
         try:
             pruned = _prune_finetune(model, train_config, dataset, config, directory, progress)
-            rows.append(_fp32_row("pruned", pruned, inputs, config, directory, None))
+            rows.append(fp32_row("pruned", pruned, inputs, config, directory, None))
         except Exception as exc:  # noqa: BLE001
-            rows.append(_error_row("pruned", "fp32", f"pruning failed: {type(exc).__name__}: {exc}"))
+            rows.append(error_row("pruned", "fp32", f"pruning failed: {type(exc).__name__}: {exc}"))
         if config.quantize != "none":
-            rows.append(_int8_row("pruned-int8", rows[-1], inputs, config, directory))
+            rows.append(int8_row("pruned-int8", rows[-1], inputs, config, directory))
     # The per-image predictions served the agreement figures; they do not go into the record.
     return [{k: v for k, v in row.items() if not k.startswith("_")} for row in rows]
 
@@ -170,52 +197,7 @@ def _prune_finetune(model, train_config, dataset, config: FinalizeConfig, direct
 
     pruned = prune_channels(model, config.prune_keep).model
     tune = dataclasses.replace(train_config, epochs=config.finetune_epochs, lr=train_config.lr * 0.1)
-    train_model(pruned, dataset, tune, checkpoint_dir=directory / "finetune", progress=progress)
+    train_model(pruned, dataset, tune, checkpoint_dir=directory / "finetune", progress=progress,
+                eval_each_epoch=False)
     _save_weights(pruned, directory / "pruned.safetensors")
     return pruned.eval()
-
-
-def _error_row(variant: str, parent: str, message: str) -> dict:
-    return {"variant": variant, "parent": parent, "error": message.splitlines()[0]}
-
-
-def _measure_row(row: dict, path: Path, inputs: _Inputs, config: FinalizeConfig) -> None:
-    m = measure_onnx_latency(path, inputs.input_shape, config.target, config.latency_threads)
-    row.update(onnx=path.name, size_kb=round(path.stat().st_size / 1024, 1), median_ms=m.median_ms,
-               iqr_ms=m.iqr_ms, runs=m.runs)
-
-
-def _fp32_row(variant: str, model, inputs: _Inputs, config, directory: Path, predicted_ms) -> dict:
-    row = {"variant": variant, "parent": "fp32" if variant != "fp32" else "", "params": count_params(model),
-           "predicted_ms": predicted_ms, "error": ""}
-    try:
-        row["_torch_pred"] = torch_predictions(model, inputs.x_test)
-        row["torch_accuracy"] = accuracy(row["_torch_pred"], inputs.y_test)
-        path = export_onnx(model, inputs.input_shape, directory / f"{variant}.onnx")
-        _measure_row(row, path, inputs, config)
-        row["_ort_pred"] = onnx_predictions(path, inputs.x_test, threads=config.latency_threads)
-        row["ort_accuracy"] = accuracy(row["_ort_pred"], inputs.y_test)
-        row["agreement_torch_ort"] = agreement(row["_torch_pred"], row["_ort_pred"])
-    except Exception as exc:  # noqa: BLE001
-        row["error"] = f"export/measure failed: {type(exc).__name__}: {exc}".splitlines()[0]
-    return row
-
-
-def _int8_row(variant: str, parent: dict, inputs: _Inputs, config, directory: Path) -> dict:
-    row = {"variant": variant, "parent": parent["variant"], "params": parent.get("params"), "error": ""}
-    if parent.get("error") or "onnx" not in parent:
-        row["error"] = f"skipped: {parent['variant']} failed"
-        return row
-    try:
-        q = quantize_onnx(directory / parent["onnx"], directory / f"{variant}.onnx", inputs.calibration,
-                          config.quantize)
-        row.update(quantization=q.mode, quantization_note=q.fallback_reason)
-        _measure_row(row, q.path, inputs, config)
-        pred = onnx_predictions(q.path, inputs.x_test, threads=config.latency_threads)
-        row["ort_accuracy"] = accuracy(pred, inputs.y_test)
-        row["agreement_torch_ort"] = agreement(parent["_torch_pred"], pred)
-        row["agreement_fp32_int8"] = agreement(parent["_ort_pred"], pred)
-        row["speedup"] = parent["median_ms"] / row["median_ms"]
-    except Exception as exc:  # noqa: BLE001
-        row["error"] = f"quantization failed: {type(exc).__name__}: {exc}".splitlines()[0]
-    return row

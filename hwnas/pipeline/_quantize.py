@@ -11,7 +11,17 @@ import numpy as np
 
 from hwnas import ConfigError, DataError, HwnasError
 
-__all__ = ["QuantizeResult", "quantize_onnx"]
+__all__ = ["QuantizeResult", "quantize_onnx", "STATIC_RECIPES"]
+
+# Ways to make the INT8 static model. Which one is fastest depends on the network and the CPU
+# (per-op quantize/dequantize and requantization overhead against the INT8 kernels' gain), so the
+# finalizer times those it is given and keeps the fastest that keeps accuracy. ``qdq``: QDQ format,
+# per-channel weights; ``qdq-tensor``: per-tensor weights (cheaper requantization: 1.1x faster than
+# ``qdq`` on mbconv networks of 0.2-15 ms here, at some accuracy risk on depthwise convolutions);
+# ``qoperator``: QLinear* operators, per-channel. Measured and rejected on this project's Xeon (ORT
+# 1.32): leaving depthwise convolutions or non-convolution ops in FP32 (the extra Q/DQ pairs made
+# the models 1.2-4x *slower* than all-INT8), signed INT8 activations (1.5-2.5x slower than UINT8).
+STATIC_RECIPES = ("qdq", "qdq-tensor", "qoperator")
 
 
 @dataclass(frozen=True)
@@ -21,6 +31,7 @@ class QuantizeResult:
     path: Path
     mode: str  # "static" or "dynamic"
     fallback_reason: str = ""
+    recipe: str = ""
 
 
 class _Calibration:
@@ -36,19 +47,22 @@ class _Calibration:
 
 def quantize_onnx(fp32_path: str | os.PathLike, out_path: str | os.PathLike,
                   calibration: np.ndarray | None, mode: str = "static",
-                  batch_size: int = 1) -> QuantizeResult:
+                  batch_size: int = 1, recipe: str = "qdq") -> QuantizeResult:
     """Quantize ``fp32_path`` to INT8 at ``out_path`` (atomically).
 
     ``calibration`` holds preprocessed training images (float32 NCHW, the model's input, fed in
     batches of ``batch_size``, which must match a fixed-batch model's input); with
     ``mode="static"`` activations get QDQ scales from them (per-channel INT8 weights, UINT8
-    activations, after ``quant_pre_process``); if that fails, or ``mode="dynamic"``, weights are
-    quantized and activations at run time. Raises ``HwnasError`` when both fail.
+    activations, after ``quant_pre_process``, placed as ``recipe`` says: see ``STATIC_RECIPES``);
+    if that fails, or ``mode="dynamic"``, weights are quantized and activations at run time.
+    Raises ``HwnasError`` when both fail.
     """
     from onnxruntime.quantization import quant_pre_process
 
     if mode not in ("static", "dynamic"):
         raise ConfigError(f"quantization mode must be 'static' or 'dynamic', got {mode!r}")
+    if recipe not in STATIC_RECIPES:
+        raise ConfigError(f"quantization recipe must be one of {', '.join(STATIC_RECIPES)}, got {recipe!r}")
     if not Path(fp32_path).is_file():
         raise DataError(f"{fp32_path}: ONNX model not found")
     out_path = Path(out_path)
@@ -67,7 +81,7 @@ def quantize_onnx(fp32_path: str | os.PathLike, out_path: str | os.PathLike,
                 reason = "no calibration images"
             else:
                 try:
-                    _static(pre, tmp_out, calibration, batch_size)
+                    _static(pre, tmp_out, calibration, batch_size, recipe)
                 except Exception as exc:  # noqa: BLE001  (ORT's quantizer raises anything)
                     reason = f"static quantization failed: {type(exc).__name__}: {exc}".splitlines()[0]
         if mode == "dynamic" or reason:
@@ -77,17 +91,19 @@ def quantize_onnx(fp32_path: str | os.PathLike, out_path: str | os.PathLike,
                 raise HwnasError(f"{fp32_path}: INT8 quantization failed ({reason}; dynamic: "
                                  f"{type(exc).__name__}: {exc})".splitlines()[0]) from exc
         os.replace(tmp_out, out_path)
-    return QuantizeResult(out_path, "dynamic" if (mode == "dynamic" or reason) else "static", reason)
+    static = not (mode == "dynamic" or reason)
+    return QuantizeResult(out_path, "static" if static else "dynamic", reason, recipe if static else "")
 
 
-def _static(pre: Path, out: Path, calibration: np.ndarray, batch_size: int) -> None:
+def _static(pre: Path, out: Path, calibration: np.ndarray, batch_size: int, recipe: str) -> None:
     import onnx
     from onnxruntime.quantization import QuantFormat, QuantType, quantize_static
 
     input_name = onnx.load(str(pre), load_external_data=False).graph.input[0].name
     quantize_static(str(pre), str(out), _Calibration(input_name, calibration, batch_size),
-                    quant_format=QuantFormat.QDQ, per_channel=True,
-                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+                    quant_format=QuantFormat.QOperator if recipe == "qoperator" else QuantFormat.QDQ,
+                    per_channel=recipe != "qdq-tensor", activation_type=QuantType.QUInt8,
+                    weight_type=QuantType.QInt8)
 
 
 def _dynamic(pre: Path, out: Path) -> None:

@@ -74,7 +74,12 @@ def write_report(directory: str | os.PathLike, records: Sequence[dict], front: S
         shown = [front[i] for i in sorted({round(j * (len(front) - 1) / 24) for j in range(25)})]
         md += ["## Predicted Pareto front", "", f"{len(front)} architectures; {len(shown)} shown, evenly spaced.", "",
                markdown_table(shown), ""]
-    md += ["## Finalized models", "", markdown_table(candidate_table(records)), "",
+    md += ["## Finalized models", "", "`surrogate_ms` is the latency surrogate's prediction from the profile; "
+           "`predicted_ms` re-anchors it on one-gene neighbours of the model timed in alternation with it "
+           "(their median measured/predicted ratio), so that it and `measured_ms` see the same machine "
+           "state; the model's own measurement never enters its prediction. `vs_baseline` is the model's "
+           "latency over the baseline CNN's, both timed in alternation.", "",
+           markdown_table(candidate_table(records)), "",
            "## Every variant (FP32, INT8, pruned, pruned INT8)", "",
            "Accuracies are top-1 % on the test set; `agree_*` is the share of test images on which two "
            "runtimes pick the same class (torch FP32 against ONNX Runtime).", "",

@@ -33,7 +33,8 @@ def candidate_table(records: Sequence[dict]) -> list[dict]:
         err = 100.0 * (meas - pred) / pred if _finite(pred) and _finite(meas) and pred > 0 else None
         rows.append({"candidate": r["name"], "arch": r.get("arch", ""), "params": r.get("params"),
                      "mflops": r["flops"] / 1e6 if _finite(r.get("flops")) else None,
-                     "predicted_ms": pred, "measured_ms": meas, "latency_error_%": err,
+                     "surrogate_ms": r.get("predicted_ms_surrogate"), "predicted_ms": pred,
+                     "measured_ms": meas, "latency_error_%": err, "vs_baseline": r.get("baseline_ratio"),
                      "predicted_acc": r.get("predicted_accuracy"),
                      "test_acc": fp32.get("torch_accuracy"),
                      "s_per_epoch": r.get("train", {}).get("seconds_per_epoch"),
@@ -47,12 +48,13 @@ def variant_table(records: Sequence[dict]) -> list[dict]:
     for r in records:
         for v in r.get("variants", []):
             rows.append({"candidate": r["name"], "variant": v.get("variant"), "median_ms": v.get("median_ms"),
-                         "iqr_ms": v.get("iqr_ms"), "torch_acc": v.get("torch_accuracy"),
+                         "torch_acc": v.get("torch_accuracy"),
                          "ort_acc": v.get("ort_accuracy"), "size_kb": v.get("size_kb"),
                          "params": v.get("params"), "speedup_vs_fp32": v.get("speedup"),
                          "agree_torch_%": v.get("agreement_torch_ort"),
                          "agree_fp32_int8_%": v.get("agreement_fp32_int8"),
-                         "quantization": v.get("quantization", ""), "error": v.get("error", "")})
+                         "quantization": v.get("quantization_recipe") or v.get("quantization", ""),
+                         "error": v.get("error", "")})
     return rows
 
 
@@ -93,19 +95,23 @@ def pareto_points(front: Sequence[dict], records: Sequence[dict]) -> dict:
 
 def report_headline(records: Sequence[dict], baseline: str = "origin-cnn", under_ms: float = 1.0) -> dict:
     """The best finalized model against the baseline, and the best accuracy under ``under_ms``."""
-    fp32 = [(r["name"], _variant(r, "fp32")) for r in records]
+    # The FP32 rows, with the record's latency ratio to the baseline (timed in alternation), if any.
+    fp32 = [(r["name"], dict(_variant(r, "fp32"), **{k: r[k] for k in ("baseline_ratio",) if k in r}))
+            for r in records]
     fp32 = [(n, v) for n, v in fp32 if _ok(v) and _finite(v.get("ort_accuracy"))]
     base = next((v for n, v in fp32 if n == baseline), None)
     others = [(n, v) for n, v in fp32 if n != baseline]
     out: dict = {"baseline_acc": base["ort_accuracy"] if base else None,
                  "baseline_ms": base["median_ms"] if base else None}
     if base is not None:
-        dominating = [(n, v) for n, v in others
-                      if v["ort_accuracy"] > base["ort_accuracy"] and v["median_ms"] <= base["median_ms"]]
+        # Latency against the baseline's: the ratio timed in alternation when there is one.
+        dominating = [(n, v) for n, v in others if v["ort_accuracy"] > base["ort_accuracy"]
+                      and v.get("baseline_ratio", v["median_ms"] / base["median_ms"]) <= 1.0]
         best = max(dominating, key=lambda nv: nv[1]["ort_accuracy"], default=None)
         out["dominating"] = best[0] if best else None
         out["dominating_acc"] = best[1]["ort_accuracy"] if best else None
         out["dominating_ms"] = best[1]["median_ms"] if best else None
+        out["dominating_latency_ratio"] = best[1].get("baseline_ratio") if best else None
     under = [(n, v) for n, v in others if v["median_ms"] < under_ms]
     best_under = max(under, key=lambda nv: nv[1]["ort_accuracy"], default=None)
     out[f"best_under_{under_ms:g}ms"] = best_under[0] if best_under else None

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from ._anchors import neighbour_anchors
 from ._candidate import candidate_from_arch, origin_baseline
 from ._finalize import finalize
 from ._io import write_json_atomic
 from ._report import write_report
 from ._run_config import RunConfig
+from ._verify import baseline_frame_timer, verified_picks
 from ._run_stages import (
     accuracy_stage,
     baseline_latency,
@@ -90,14 +93,50 @@ def run_pipeline(out_dir: str | os.PathLike = "hwnas-run", config: RunConfig | N
         if not front:
             state["notes"].append(f"No architecture is predicted within {max(budgets):.4g} ms: the fastest "
                                   "ones found were finalized instead.")
+    with stages.stage("verify", f"up to {cfg.verify_tries} timings per budget"):
+        chosen = _choose(space, front, result, budgets, baseline_ms, dataset, cfg, out, state)
+        state["candidates"] = chosen
     with stages.stage("finalize", f"{cfg.candidates} candidates" + (" + baseline" if cfg.baseline else "")):
-        chosen = pick_candidates(front, cfg.candidates, budgets, feasible_records(result, 4 * cfg.candidates))
         cands = [candidate_from_arch(space, r["arch"], predicted_ms=r["predicted_ms"],
-                                     predicted_accuracy=r["predicted_accuracy"]) for r in chosen]
+                                     predicted_accuracy=r["predicted_accuracy"],
+                                     latency_anchors=anchors_for(space, lat, r, cfg.latency_anchors, cfg.seed))
+                 for r in chosen]
         if cfg.baseline:
             cands.insert(0, origin_baseline())
         records = finalize(cands, dataset, cfg.finalize, out, progress=progress)
     return write_report(out, records, front, _context(cfg, state, space.name))
+
+
+def _choose(space, front, result, budgets, baseline_ms, dataset, cfg: RunConfig, out: Path,
+            state: dict) -> list[dict]:
+    """The candidates: per budget the most accurate one whose timing fits it (``verify_tries > 0``),
+    then the usual spread along the front; saved, so that a resumed run trains the same ones."""
+    saved = out / "candidates.json"
+    if saved.is_file():
+        return json.loads(saved.read_text())["candidates"]
+    fallback = feasible_records(result, 4 * cfg.candidates)
+    verified: list[dict] = []
+    if cfg.verify_tries > 0:
+        fin = cfg.finalize
+        timer = baseline_frame_timer(space, out / "baseline_latency.onnx", baseline_ms,
+                                     tuple(dataset.input_shape), dataset.num_classes, fin.target,
+                                     fin.latency_threads, seed=cfg.seed)
+        verified, notes = verified_picks([*front, *fallback], budgets, timer, cfg.verify_tries)
+        state["notes"].extend(notes)
+    chosen = list(verified)
+    for row in pick_candidates(front, cfg.candidates, budgets, fallback):
+        if len(chosen) >= max(cfg.candidates, len(verified)):
+            break
+        if row["arch"] not in {c["arch"] for c in chosen}:
+            chosen.append(row)
+    write_json_atomic(saved, {"candidates": chosen})
+    return chosen
+
+
+def anchors_for(space, latency_pred, row: dict, k: int, seed: int) -> tuple:
+    """One-gene neighbours of a candidate, to re-anchor its prediction when it is measured
+    (``k=0``: none, the surrogate's prediction is reported as is)."""
+    return tuple(neighbour_anchors(space, row["arch"], latency_pred, k, seed)) if k > 0 else ()
 
 
 def _context(cfg: RunConfig, state: dict, space: str) -> dict:

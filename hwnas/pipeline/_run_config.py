@@ -38,7 +38,11 @@ class RunConfig:
     ``budget_ms`` (``None``: ``budget_fraction`` x the measured latency of the origin document's CNN,
     the baseline to beat; the search's constraint is the largest of it and ``extra_budgets_ms``). Then the most
     accurate architecture under each budget, and more of the front up to ``candidates``, are
-    finalized with ``finalize``, next to the baseline when ``baseline``.
+    finalized with ``finalize``, next to the baseline when ``baseline``. Before training, up to
+    ``verify_tries`` of each budget's best architectures are timed until one fits the budget
+    (0: trust the surrogate). Each finalized model is timed next to ``latency_anchors`` one-gene
+    neighbours, which re-anchor its prediction on the machine's state at that moment (0: report
+    the surrogate's prediction as is).
     """
 
     data: str = "auto"
@@ -59,6 +63,8 @@ class RunConfig:
     budget_fraction: float = 1.0
     extra_budgets_ms: tuple[float, ...] = ()
     candidates: int = 2
+    latency_anchors: int = 4
+    verify_tries: int = 4
     baseline: bool = True
     seed: int = 0
     finalize: FinalizeConfig = field(default_factory=lambda: FinalizeConfig(epochs=10, train_subset=10000))
@@ -71,6 +77,8 @@ class RunConfig:
             (self.proxy_batch_size >= 1, f"proxy_batch_size must be >= 1, got {self.proxy_batch_size}"),
             (self.search_evals >= 1, f"search_evals must be >= 1, got {self.search_evals}"),
             (self.candidates >= 1, f"candidates must be >= 1, got {self.candidates}"),
+            (self.latency_anchors >= 0, f"latency_anchors must be >= 0, got {self.latency_anchors}"),
+            (self.verify_tries >= 0, f"verify_tries must be >= 0, got {self.verify_tries}"),
             (self.budget_ms is None or self.budget_ms > 0, f"budget_ms must be > 0, got {self.budget_ms}"),
             (0 < self.budget_fraction <= 10, f"budget_fraction must be in (0, 10], got {self.budget_fraction}"),
             (all(b > 0 for b in self.extra_budgets_ms), f"budgets must be > 0, got {self.extra_budgets_ms}"),
@@ -81,10 +89,11 @@ class RunConfig:
 
     @classmethod
     def quick(cls, **overrides) -> "RunConfig":
-        """The ``--quick`` preset: a narrower space and short trainings, about 5 minutes here."""
-        base = dict(space_config=dict(QUICK_SPACE), profile_networks=12, proxy_archs=5, proxy_epochs=2,
-                    proxy_subset=600, proxy_batch_size=32, search_evals=3000, candidates=2,
-                    finalize=FinalizeConfig(epochs=3, batch_size=64, train_subset=2500, test_limit=1000,
+        """The ``--quick`` preset (the README's first command): a narrower space, few and short
+        trainings, one searched candidate next to the baseline; about 3 minutes of CPU here."""
+        base = dict(space_config=dict(QUICK_SPACE), profile_networks=10, proxy_archs=4, proxy_epochs=1,
+                    proxy_subset=600, proxy_batch_size=32, search_evals=2000, candidates=1, latency_anchors=3,
+                    finalize=FinalizeConfig(epochs=2, batch_size=64, train_subset=2000, test_limit=500,
                                             finetune_epochs=1, calibration_images=64))
         base.update(overrides)
         return cls(**base)
