@@ -4,29 +4,59 @@ Each device of ``nb201/latency_ms.csv`` in turn is the target D, the other 20 de
 budgets at the 0.3 and 0.5 quantiles of D; per seed at most 100 true accuracies
 (``cifar10_test_acc``) and 10 true latencies on D. Every strategy runs through ``bench_search``
 (what ``hwnas bench search`` calls); the figures are mean regret (points), the share of returned
-architectures within budget, and the hypervolume ratio for nsga2/bayes.
+architectures within budget, and the hypervolume ratio for nsga2/bayes, side by side per strategy.
+Finished rows are kept in ``results/<name>.partial.json``: a rerun resumes from them.
 
-    python benchmarks/search_nb201.py [--strategies bayes,random,...] [--seeds 3] [--devices a,b]
+    python benchmarks/search_nb201.py [--strategies bayes,random,...] [--seeds 1] [--seeds-for bayes=3]
+                                      [--devices a,b] [--name search_nb201]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 
 import numpy as np
 
-from _common import require_shared, write_results
+from _common import RESULTS, require_shared, write_results
+
+
+def _seeds(args) -> dict[str, int]:
+    out = {s: args.seeds for s in args.strategies.split(",")}
+    for item in args.seeds_for:
+        name, _, n = item.partition("=")
+        out[name] = int(n)
+    return out
+
+
+def _summary(rows: list[dict], seeds: dict[str, int]) -> dict:
+    summary = {}
+    for strategy, n in seeds.items():
+        mine = [r for r in rows if r["strategy"] == strategy]
+        if not mine:
+            continue
+        summary[f"{strategy}: seeds"] = n
+        summary[f"{strategy}: mean regret (points)"] = float(np.mean([r["regret"] for r in mine]))
+        summary[f"{strategy}: within budget"] = float(np.mean([r["within_budget"] for r in mine]))
+        hv = [r["hypervolume_ratio"] for r in mine if r["hypervolume_ratio"] is not None]
+        if hv:
+            summary[f"{strategy}: hypervolume ratio"] = float(np.mean(hv))
+        summary[f"{strategy}: mean wall s per seed"] = float(np.mean([r["wall_s"] for r in mine]))
+    return summary
 
 
 def main() -> None:
-    from hwnas import get_space
+    from tqdm import tqdm
+
+    from hwnas import get_space, write_json_atomic
     from hwnas.datasets import load_accuracy_table, load_latency_table
     from hwnas.search import bench_search, list_strategies
 
     p = argparse.ArgumentParser()
     p.add_argument("--strategies", default=",".join(list_strategies()))
-    p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--seeds", type=int, default=1)
+    p.add_argument("--seeds-for", action="append", default=[], metavar="NAME=N", help="seeds of one strategy")
     p.add_argument("--devices", default="", help="comma-separated subset (default: all)")
     p.add_argument("--quantiles", default="0.3,0.5")
     p.add_argument("--accuracy-queries", type=int, default=100)
@@ -39,31 +69,26 @@ def main() -> None:
     acc = load_accuracy_table(data / "accuracy.csv", space, ["cifar10_test_acc"])
     lat = load_latency_table(data / "latency_ms.csv", space)
     devices = [d for d in args.devices.split(",") if d] or list(lat.devices)
-    rows = []
-    for strategy in args.strategies.split(","):
-        for device in devices:
-            for q in (float(x) for x in args.quantiles.split(",")):
-                r = bench_search("nb201", acc, "cifar10_test_acc", lat, device, q, pool=lat,
-                                 accuracy_queries=args.accuracy_queries, latency_shots=args.latency_shots,
-                                 strategy=strategy, seeds=args.seeds)
-                m = r["mean"]
-                rows.append({"strategy": strategy, "device": device, "quantile": q, "budget_ms": r["budget_ms"],
-                             "regret": m["regret"], "within_budget": m["within_budget"],
-                             "hypervolume_ratio": m.get("hypervolume_ratio"), "wall_s": m["wall_s"]})
-                print(rows[-1], flush=True)
-    summary = {}
-    for strategy in args.strategies.split(","):
-        mine = [r for r in rows if r["strategy"] == strategy]
-        summary[f"{strategy}: mean regret (points)"] = float(np.mean([r["regret"] for r in mine]))
-        summary[f"{strategy}: within budget"] = float(np.mean([r["within_budget"] for r in mine]))
-        hv = [r["hypervolume_ratio"] for r in mine if r["hypervolume_ratio"] is not None]
-        if hv:
-            summary[f"{strategy}: hypervolume ratio"] = float(np.mean(hv))
-    notes = (f"NA={args.accuracy_queries}, NL={args.latency_shots}, seeds={args.seeds}, "
+    seeds = _seeds(args)
+    partial = RESULTS / f"{args.name}.partial.json"
+    rows = json.loads(partial.read_text()) if partial.exists() else []
+    done = {(r["strategy"], r["device"], r["quantile"]) for r in rows}
+    jobs = [(s, d, float(q)) for s in seeds for d in devices for q in args.quantiles.split(",")]
+    for strategy, device, q in tqdm([j for j in jobs if j not in done], desc="search_nb201"):
+        r = bench_search("nb201", acc, "cifar10_test_acc", lat, device, q, pool=lat,
+                         accuracy_queries=args.accuracy_queries, latency_shots=args.latency_shots,
+                         strategy=strategy, seeds=seeds[strategy])
+        m = r["mean"]
+        rows.append({"strategy": strategy, "device": device, "quantile": q, "budget_ms": r["budget_ms"],
+                     "regret": m["regret"], "within_budget": m["within_budget"],
+                     "hypervolume_ratio": m.get("hypervolume_ratio"), "wall_s": m["wall_s"]})
+        write_json_atomic(partial, rows)
+    notes = (f"NA={args.accuracy_queries}, NL={args.latency_shots}, seeds per strategy {seeds}, "
              f"{len(devices)} devices x quantiles {args.quantiles}; goal: mean regret <= 0.1 with >= 99% within "
              "budget for the best strategy. Hypervolume: accuracy up / latency down within the budget, "
-             "reference (worst accuracy, budget).")
-    write_results(args.name, rows, summary, notes=notes, started=started)
+             "reference (worst accuracy, budget). wall_s: mean per seed.")
+    write_results(args.name, rows, _summary(rows, seeds), notes=notes, started=started)
+    partial.unlink()
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from ._bench import BENCH_STRATEGY_PARAMS, bench_search
 from ._bayes import BayesianOptimization, TreeEnsemble, expected_improvement
 from ._evolution import RegularizedEvolution
 from ._genes import crossover_genes, mutate_genes, random_genes
+from ._gp import GaussianProcess
 from ._metrics import (CostMetric, CrossPlatformMetric, FunctionMetric, Metric, MetricValues, PredictorMetric,
                        TableMetric)
 from ._nsga2 import NSGA2
@@ -31,6 +32,7 @@ __all__ = [
     "CrossPlatformMetric",
     "Evaluation",
     "FunctionMetric",
+    "GaussianProcess",
     "MeasuredMetric",
     "Metric",
     "MetricValues",

@@ -1,10 +1,10 @@
-"""``bayes``: Bayesian optimisation with a bootstrap ensemble of boosted trees as the surrogate."""
+"""``bayes``: Bayesian optimisation with a Gaussian process or a bootstrap ensemble of boosted trees."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from hwnas import SearchSpace
+from hwnas import ConfigError, SearchSpace
 
 from ._genes import genes_keys, mutate_genes, random_genes
 from ._strategy import Strategy, constrained_order, register_strategy
@@ -58,30 +58,38 @@ class TreeEnsemble:
 
 @register_strategy
 class BayesianOptimization(Strategy):
-    """Fits ``TreeEnsemble`` on everything told so far and asks the untried candidates with the
+    """Fits a surrogate on everything told so far and asks the untried candidates with the
     highest acquisition (``ei``: expected improvement over the best feasible score; ``ucb``:
-    ``-(mean - kappa * std)``). Candidates are the whole space when it has at most ``pool``
-    architectures, else ``pool`` genomes, half uniform and half mutations of the ``elite`` best
-    told ones (with ``local``: every single-gene change of the ``elite`` best, plus a tenth of
-    ``pool`` uniform genomes, a model-guided local search); ``screen`` removes those known to be
-    infeasible. The first ``n_init`` asks are
-    random. Infeasible told genomes are modelled as worse than every feasible one. With
-    ``feasibility_power`` > 0 and a driver-set ``feasibility``, the acquisition is weighed by that
-    probability to that power (off by default: on NB201 it steered the search away from the best
-    networks, which sit at the budget where the latency model is least sure).
+    ``-(mean - kappa * std)``). ``surrogate``: ``trees`` (``TreeEnsemble``) or ``gp``
+    (``GaussianProcess``, whose uncertainty grows away from the data, so UCB explores). Candidates
+    are the whole space when it has at most ``pool`` architectures, else ``pool`` genomes, half
+    uniform and half mutations of the ``elite`` best told ones (with ``local``: every single-gene
+    change of the ``elite`` best, plus a tenth of ``pool`` uniform genomes); ``screen`` removes
+    those known to be infeasible. The first ``n_init`` asks are random.
+
+    Options: ``rank_targets`` fits normal scores of the ranks instead of the raw scores;
+    ``penalize_infeasible`` models told infeasible genomes as worse than every feasible one (off:
+    their true score, when feasibility is handled by ``screen`` and is no property of the score);
+    ``greedy_after`` switches to the predicted mean alone after that many told genomes;
+    ``local_share`` takes that share of each ask from the single-gene neighbours of the ``elite``
+    best told genomes (a trust region). With ``feasibility_power`` > 0 and a driver-set
+    ``feasibility``, the acquisition is weighed by that probability to that power (off by
+    default: on NB201 it steered the search away from the best networks, which sit at the budget
+    where the latency model is least sure).
     """
 
     name = "bayes"
     DEFAULTS = {"n_init": 10, "pool": 20000, "elite": 10, "acquisition": "ei", "kappa": 2.0,
                 "members": 5, "n_estimators": 150, "max_depth": 4, "local": False,
-                "feasibility_power": 0.0}
+                "feasibility_power": 0.0, "rank_targets": False, "greedy_after": None,
+                "penalize_infeasible": True, "local_share": 0.0, "surrogate": "trees"}
 
     def __init__(self, space, seed: int = 0, **params) -> None:
         super().__init__(space, seed, **params)
         if self.params["acquisition"] not in ("ei", "ucb"):
-            from hwnas import ConfigError
-
             raise ConfigError(f"bayes: acquisition must be 'ei' or 'ucb', got {self.params['acquisition']!r}")
+        if self.params["surrogate"] not in ("trees", "gp"):
+            raise ConfigError(f"bayes: surrogate must be 'trees' or 'gp', got {self.params['surrogate']!r}")
         self.told_genes = np.zeros((0, len(self.space.cardinalities)), dtype=np.int64)
         self.told_score = np.zeros(0)
         self.told_violation = np.zeros(0)
@@ -100,23 +108,47 @@ class BayesianOptimization(Strategy):
         if len(pool) == 0:
             return self.screened(lambda k: random_genes(self.space, k, self.rng), n)
         y = self._targets()
-        model = TreeEnsemble(self.params["members"], self.params["n_estimators"], self.params["max_depth"],
-                             seed=int(self.rng.integers(2**31)))
+        model = self._surrogate(seed=int(self.rng.integers(2**31)))
         model.fit(self._features(self.told_genes), y)
         mean, std = model.predict_with_std(self._features(pool))
-        if self.params["acquisition"] == "ei":
-            score = expected_improvement(mean, std, float(y.min()))
+        greedy = self.params["greedy_after"] is not None and len(self.told_genes) >= self.params["greedy_after"]
+        if greedy:  # late in a query budget, exploit: the best predicted networks
+            score = -mean
+        elif self.params["acquisition"] == "ei":
+            ok = self.told_violation <= 0
+            score = expected_improvement(mean, std, float(y[ok].min() if ok.any() else y.min()))
         else:
             score = -(mean - self.params["kappa"] * std)
-        if self.feasibility is not None and self.params["feasibility_power"] > 0:
+        if self.feasibility is not None and self.params["feasibility_power"] > 0 and not greedy:
             # constrained acquisition: improvement weighed by the chance that it is allowed
             p = np.maximum(np.asarray(self.feasibility(pool), dtype=np.float64), 1e-6) ** self.params["feasibility_power"]
             score = np.maximum(score, 0) * p if self.params["acquisition"] == "ei" else score + np.log(p) * std.mean()
-        best = np.argsort(-score, kind="stable")[:n]
-        out = pool[best]
+        out = pool[self._select(pool, score, n)]
         if len(out) < n:
             out = np.concatenate([out, random_genes(self.space, n - len(out), self.rng)])
         return out
+
+    def _surrogate(self, seed: int):
+        if self.params["surrogate"] == "gp":
+            from ._gp import GaussianProcess
+
+            return GaussianProcess(seed)
+        return TreeEnsemble(self.params["members"], self.params["n_estimators"], self.params["max_depth"], seed=seed)
+
+    def _select(self, pool: np.ndarray, score: np.ndarray, n: int) -> np.ndarray:
+        """Indices of the ``n`` best-scored candidates; with ``local_share`` > 0, that share of
+        them from the single-gene neighbours of the ``elite`` best told genomes (a trust region:
+        the surrogate ranks the very best networks poorly, their measured neighbours well)."""
+        order = np.argsort(-score, kind="stable")
+        k = int(np.ceil(self.params["local_share"] * n))
+        if k == 0:
+            return order[:n]
+        near = set(genes_keys(self._neighbours()))
+        keys = genes_keys(pool)
+        local = [i for i in order if keys[i] in near][:k]
+        taken = set(local)
+        rest = [i for i in order if i not in taken][: n - len(local)]
+        return np.asarray(local + rest, dtype=np.int64)
 
     def _features(self, genes: np.ndarray) -> np.ndarray:
         """Features of genomes, cached per genome (the candidate pool is mostly the same each ask)."""
@@ -130,10 +162,17 @@ class BayesianOptimization(Strategy):
     def _targets(self) -> np.ndarray:
         y = self.told_score.copy()
         bad = self.told_violation > 0
-        if bad.any():
+        if bad.any() and self.params["penalize_infeasible"]:
             ok = y[~bad]
             worst, spread = (ok.max(), ok.std() or 1.0) if ok.size else (0.0, 1.0)
             y[bad] = worst + spread * (1.0 + self.told_violation[bad])
+        if self.params["rank_targets"]:
+            # normal scores of the ranks: the few very bad networks (NB201's ~10% ones) no longer
+            # dominate the squared loss (or the GP's scale), so the fit resolves the good ones
+            from scipy.special import ndtri
+            from scipy.stats import rankdata
+
+            y = ndtri((rankdata(y) - 0.5) / len(y))
         return y
 
     def _neighbours(self) -> np.ndarray:

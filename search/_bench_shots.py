@@ -1,0 +1,73 @@
+"""Where the benchmark search spends its few true latency shots, and which network it returns.
+
+A shot is worth spending on a queried network that would beat the current answer, in proportion
+to the chance that it is allowed: ``p_within * (accuracy - bar)``, where ``bar`` is the accuracy of
+the best network already safe (measured within budget, or believed so with ``ACCEPT_P``). The
+same rule serves during the search (one shot per batch: the answer's region is also where the
+few-shot model needs calibrating) and at the end (every shot left), so no threshold on the model's
+belief decides alone: a biased model still gets its best candidates measured, most promising first.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["ACCEPT_P", "p_within_rows", "refit", "shoot_best", "pick_answer"]
+
+ACCEPT_P = 0.99  # an unverified answer must be within budget with this probability
+_FALLBACK_SLACK = 0.05  # the fallback may be this much less likely within budget than the likeliest
+
+
+def refit(model, lat_q) -> None:
+    rows = np.fromiter(lat_q.known, dtype=np.int64)
+    model.fit(rows, np.array([lat_q.known[r] for r in rows]))
+
+
+def p_within_rows(budget: float, model, lat_q, rows: np.ndarray) -> np.ndarray:
+    """Probability that each row is within budget: 0 or 1 once measured, else from the few-shot
+    model's mean and its (log-space) uncertainty."""
+    from scipy.special import ndtr
+
+    rows = np.asarray(rows, dtype=np.int64)
+    p = ndtr((np.log(budget) - np.log(model.mean_[rows])) / model.log_std_)
+    known = np.array([lat_q.known.get(int(r), np.nan) for r in rows])
+    return np.where(np.isnan(known), p, (known <= budget).astype(float))
+
+
+def _candidates(budget: float, model, acc_q, lat_q) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Queried rows sorted by accuracy (best first), their accuracy and chance within budget."""
+    rows = np.fromiter(acc_q.known, dtype=np.int64)
+    acc = np.array([acc_q.known[r] for r in rows])
+    order = np.argsort(-acc, kind="stable")
+    rows, acc = rows[order], acc[order]
+    return rows, acc, p_within_rows(budget, model, lat_q, rows)
+
+
+def shoot_best(budget: float, model, acc_q, lat_q) -> bool:
+    """Spend one shot on the queried row of largest ``p_within * (accuracy - bar)``; False when
+    no row can beat the safe answer (or no shot is left)."""
+    if lat_q.remaining <= 0 or not acc_q.known:
+        return False
+    rows, acc, p = _candidates(budget, model, acc_q, lat_q)
+    safe = (p >= ACCEPT_P) | (p == 1.0)
+    bar = acc[safe].max() if safe.any() else acc.min()
+    measured = np.array([int(r) in lat_q.known for r in rows])
+    gain = np.where(measured | safe, 0.0, p * (acc - bar))
+    if gain.max() <= 0:
+        return False
+    lat_q.query([int(rows[np.argmax(gain)])])
+    refit(model, lat_q)
+    return True
+
+
+def pick_answer(budget: float, model, acc_q, lat_q) -> tuple[int, bool]:
+    """Spend the shots left (``shoot_best``), then return the most accurate queried row that is
+    measured within budget or believed so with ``ACCEPT_P``, and whether it was measured. Failing
+    that, the most accurate of the rows (nearly) most likely within budget: the single likeliest
+    alone is often a degenerate, useless network."""
+    while shoot_best(budget, model, acc_q, lat_q):
+        pass
+    rows, _, p = _candidates(budget, model, acc_q, lat_q)
+    ok = np.flatnonzero(p >= ACCEPT_P)
+    i = int(ok[0]) if ok.size else int(np.flatnonzero(p >= p.max() - _FALLBACK_SLACK)[0])
+    return int(rows[i]), int(rows[i]) in lat_q.known

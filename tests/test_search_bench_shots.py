@@ -1,0 +1,49 @@
+"""The benchmark search's use of its latency shots: measure the candidates that decide the answer."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hwnas.search import QueryBudget
+from hwnas.search._bench_shots import pick_answer, shoot_best
+
+
+class ScaledTruth:
+    """A deliberately biased latency model: the truth times ``bias`` until refitted on shots,
+    then rescaled by their median ratio (a one-parameter few-shot model)."""
+
+    def __init__(self, truth: np.ndarray, bias: float, log_std: float = 0.1) -> None:
+        self.truth, self.mean_, self.log_std_ = truth, truth * bias, log_std
+
+    def fit(self, rows, ms) -> "ScaledTruth":
+        self.mean_ = self.truth * np.median(np.asarray(ms) / self.truth[np.asarray(rows)])
+        return self
+
+
+def _setup(bias: float):
+    rng = np.random.default_rng(0)
+    latency = rng.uniform(5, 15, size=200)
+    accuracy = latency + rng.normal(0, 1, size=200)  # slower networks are better, as in NB201
+    acc_q, lat_q = QueryBudget("accuracy", accuracy, 40), QueryBudget("latency", latency, 5)
+    acc_q.query(rng.choice(200, 40, replace=False))
+    return latency, accuracy, acc_q, lat_q
+
+
+def test_a_pessimistic_model_still_gets_the_best_candidates_measured():
+    latency, accuracy, acc_q, lat_q = _setup(bias=1.15)
+    budget = 10.0
+    model = ScaledTruth(latency, 1.15)
+    row, verified = pick_answer(budget, model, acc_q, lat_q)
+    queried = np.fromiter(acc_q.known, dtype=np.int64)
+    best = queried[latency[queried] <= budget][np.argmax(accuracy[queried][latency[queried] <= budget])]
+    assert verified and latency[row] <= budget
+    assert accuracy[row] >= accuracy[best] - 1.0  # near the best queried network within budget
+    assert lat_q.used <= 5
+
+
+def test_no_shot_is_spent_when_nothing_can_beat_the_safe_answer():
+    latency, accuracy, acc_q, lat_q = _setup(bias=1.0)
+    model = ScaledTruth(latency, 1.0, log_std=1e-6)  # a certain model: every candidate is decided
+    assert not shoot_best(10.0, model, acc_q, lat_q)
+    row, verified = pick_answer(10.0, model, acc_q, lat_q)
+    assert lat_q.used == 0 and not verified and latency[row] <= 10.0
