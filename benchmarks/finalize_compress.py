@@ -39,7 +39,8 @@ def main() -> None:
 
     from hwnas import count_flops, export_onnx, get_space
     from hwnas.datasets import load_dataset
-    from hwnas.pipeline import STATIC_RECIPES, measure_onnx_latency, preprocess, prune_channels, quantize_onnx
+    from hwnas.pipeline import (STATIC_RECIPES, interleaved_median_ms, preprocess, prune_channels,
+                                quantize_onnx)
 
     started = time.time()
     ds = load_dataset("cifar10")
@@ -56,11 +57,7 @@ def main() -> None:
                 paths[f"int8-{recipe}"] = quantize_onnx(paths["fp32"], Path(tmp) / f"{i}{recipe}.onnx", calib,
                                                         recipe=recipe).path
             paths["pruned-int8"] = quantize_onnx(paths["pruned"], Path(tmp) / f"{i}pq.onnx", calib).path
-            times = {k: [] for k in paths}
-            for _ in range(3):
-                for k, p in paths.items():
-                    times[k].append(measure_onnx_latency(p, shape).median_ms)
-            ms = {k: float(np.median(v)) for k, v in times.items()}
+            ms = dict(zip(paths, interleaved_median_ms(list(paths.values()), shape, rounds=3)))
             best = min(STATIC_RECIPES, key=lambda r: ms[f"int8-{r}"])
             ms["int8"] = ms[f"int8-{best}"]
             paths["int8"] = paths[f"int8-{best}"]

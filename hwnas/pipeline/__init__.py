@@ -21,7 +21,7 @@ from ._config import FinalizeConfig
 from ._evaluate import accuracy, agreement, onnx_predictions, preprocess, torch_predictions
 from ._finalize import finalize, finalize_candidate
 from ._finalize_archs import finalize_architectures, read_arch_file, read_search_front
-from ._latency import measure_onnx_latency
+from ._latency import interleaved_median_ms, measure_onnx_latency
 from ._prune import PrunableChain, PruneResult, find_prunable_chains, prune_channels
 from ._quantize import STATIC_RECIPES, QuantizeResult, quantize_onnx
 from ._report import markdown_table, write_report
@@ -51,6 +51,7 @@ __all__ = [
     "finalize_architectures",
     "finalize_candidate",
     "find_prunable_chains",
+    "interleaved_median_ms",
     "markdown_table",
     "measure_onnx_latency",
     "neighbour_anchors",

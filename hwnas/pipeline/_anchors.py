@@ -23,7 +23,7 @@ import numpy as np
 
 from hwnas import SearchSpace, export_onnx
 
-from ._latency import measure_onnx_latency
+from ._latency import interleaved_median_ms
 
 if TYPE_CHECKING:
     import torch
@@ -94,13 +94,8 @@ def timed_with_anchors(model_path: str | os.PathLike, anchors: Sequence[LatencyA
             torch.manual_seed(seed)  # latency does not depend on the weights' values
             paths.append(export_onnx(anchor.build(num_classes, tuple(input_shape)).eval(), input_shape,
                                      Path(tmp) / f"anchor{i}.onnx"))
-        model_ms: list[float] = []
-        anchor_ms: list[list[float]] = [[] for _ in anchors]
-        for _ in range(max(1, rounds)):
-            model_ms.append(measure_onnx_latency(model_path, input_shape, target, threads).median_ms)
-            for times, path in zip(anchor_ms, paths):
-                times.append(measure_onnx_latency(path, input_shape, target, threads).median_ms)
-    rows = [{"arch": a.name, "predicted_ms": a.predicted_ms, "measured_ms": float(np.median(t))}
-            for a, t in zip(anchors, anchor_ms)]
+        model_ms, *anchor_ms = interleaved_median_ms([model_path, *paths], input_shape, target, threads, rounds)
+    rows = [{"arch": a.name, "predicted_ms": a.predicted_ms, "measured_ms": ms}
+            for a, ms in zip(anchors, anchor_ms)]
     ratio = float(np.median([r["measured_ms"] / r["predicted_ms"] for r in rows])) if rows else 1.0
-    return float(np.median(model_ms)), ratio, rows
+    return model_ms, ratio, rows

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Sequence
+
+import numpy as np
 
 from hwnas import ConfigError, Measurement
 
-__all__ = ["measure_onnx_latency"]
+__all__ = ["measure_onnx_latency", "interleaved_median_ms"]
 
 
 def measure_onnx_latency(model: "bytes | str | os.PathLike", input_shape: tuple[int, int, int],
@@ -25,3 +27,15 @@ def measure_onnx_latency(model: "bytes | str | os.PathLike", input_shape: tuple[
     fn = runner.compile_onnx(model if isinstance(model, bytes) else str(model),
                              runner.example_input(tuple(input_shape)))
     return time_callable(fn, protocol or TimingProtocol(), runner.synchronize)
+
+
+def interleaved_median_ms(models: Sequence["str | os.PathLike"], input_shape: tuple[int, int, int],
+                          target: str = "ort-cpu", threads: int = 1, rounds: int = 3) -> list[float]:
+    """Median latency (ms) of each model over ``rounds`` rounds, each round timing every model in
+    turn: models compared with one another see the same machine load, so their ratios hold even
+    when the load drifts."""
+    times: list[list[float]] = [[] for _ in models]
+    for _ in range(max(1, rounds)):
+        for model, out in zip(models, times):
+            out.append(measure_onnx_latency(model, input_shape, target, threads).median_ms)
+    return [float(np.median(t)) for t in times]

@@ -14,7 +14,7 @@ from hwnas import count_params, export_onnx
 from ._anchors import LatencyAnchor, timed_with_anchors
 from ._config import FinalizeConfig
 from ._evaluate import accuracy, agreement, onnx_predictions, torch_predictions
-from ._latency import measure_onnx_latency
+from ._latency import interleaved_median_ms
 from ._quantize import quantize_onnx
 
 __all__ = ["Inputs", "error_row", "fp32_row", "int8_row", "timed_pair"]
@@ -47,11 +47,8 @@ def _size_row(row: dict, path: Path) -> None:
 
 def timed_pair(a: Path, b: Path, input_shape, config: FinalizeConfig) -> tuple[float, float]:
     """Median latency of two models timed in alternation (a ratio immune to load drift)."""
-    ta, tb = [], []
-    for _ in range(_ROUNDS):
-        ta.append(measure_onnx_latency(a, input_shape, config.target, config.latency_threads).median_ms)
-        tb.append(measure_onnx_latency(b, input_shape, config.target, config.latency_threads).median_ms)
-    return float(np.median(ta)), float(np.median(tb))
+    ms_a, ms_b = interleaved_median_ms([a, b], input_shape, config.target, config.latency_threads, _ROUNDS)
+    return ms_a, ms_b
 
 
 def _check_loss(parent: Path, model: Path, inputs: Inputs, config: FinalizeConfig) -> float:

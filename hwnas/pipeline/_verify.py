@@ -14,11 +14,10 @@ import tempfile
 from pathlib import Path
 from typing import Callable, Sequence
 
-import numpy as np
 
 from hwnas import SearchSpace, export_onnx
 
-from ._latency import measure_onnx_latency
+from ._latency import interleaved_median_ms
 
 __all__ = ["verified_picks", "baseline_frame_timer"]
 
@@ -35,11 +34,8 @@ def baseline_frame_timer(space: SearchSpace, baseline_onnx: Path, baseline_ms: f
             torch.manual_seed(seed)
             model = space.build(space.as_arch(arch), num_classes, tuple(input_shape)).eval()
             path = export_onnx(model, input_shape, Path(tmp) / "candidate.onnx")
-            ms, base = [], []
-            for _ in range(rounds):
-                ms.append(measure_onnx_latency(path, input_shape, target, threads).median_ms)
-                base.append(measure_onnx_latency(baseline_onnx, input_shape, target, threads).median_ms)
-        return float(np.median(ms)) * baseline_ms / float(np.median(base))
+            ms, base = interleaved_median_ms([path, baseline_onnx], input_shape, target, threads, rounds)
+        return ms * baseline_ms / base
 
     return time_arch
 
