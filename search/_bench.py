@@ -11,7 +11,7 @@ import numpy as np
 from hwnas import ConfigError, SearchSpace, get_space
 
 from ._genes import genes_keys
-from ._bench_shots import p_within_rows, pick_answer, refit, shoot_best
+from ._bench_shots import measured_ms, p_within_rows, pick_answer, refit, shoot_best
 from ._latency_shots import FewShotLatency, shot_design
 from ._oracle import QueryBudget
 from ._pareto import hypervolume_2d, pareto_mask
@@ -138,7 +138,7 @@ def _excess(t: _Tables, model: FewShotLatency, lat_q: QueryBudget, rows: np.ndar
     from scipy.special import ndtri
 
     ms = model.mean_[rows] * np.exp(ndtri(_SCREEN_P) * model.log_std_)
-    known = np.array([lat_q.known.get(int(r), np.nan) for r in rows])
+    known = measured_ms(lat_q, rows)
     ms = np.where(np.isnan(known), ms, known)
     return np.maximum(ms - t.budget, 0) / t.budget
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["ACCEPT_P", "p_within_rows", "refit", "shoot_best", "pick_answer"]
+__all__ = ["ACCEPT_P", "measured_ms", "p_within_rows", "refit", "shoot_best", "pick_answer"]
 
 ACCEPT_P = 0.99  # an unverified answer must be within budget with this probability
 _FALLBACK_SLACK = 0.05  # the fallback may be this much less likely within budget than the likeliest
@@ -23,6 +23,11 @@ def refit(model, lat_q) -> None:
     model.fit(rows, np.array([lat_q.known[r] for r in rows]))
 
 
+def measured_ms(lat_q, rows: np.ndarray) -> np.ndarray:
+    """The true latency of each row where a shot measured it, NaN elsewhere."""
+    return np.array([lat_q.known.get(int(r), np.nan) for r in rows], dtype=np.float64)
+
+
 def p_within_rows(budget: float, model, lat_q, rows: np.ndarray) -> np.ndarray:
     """Probability that each row is within budget: 0 or 1 once measured, else from the few-shot
     model's mean and its (log-space) uncertainty."""
@@ -30,7 +35,7 @@ def p_within_rows(budget: float, model, lat_q, rows: np.ndarray) -> np.ndarray:
 
     rows = np.asarray(rows, dtype=np.int64)
     p = ndtr((np.log(budget) - np.log(model.mean_[rows])) / model.log_std_)
-    known = np.array([lat_q.known.get(int(r), np.nan) for r in rows])
+    known = measured_ms(lat_q, rows)
     return np.where(np.isnan(known), p, (known <= budget).astype(float))
 
 
