@@ -51,12 +51,6 @@ class LogCombination:
         """``(M, N)`` predictions (log values) of each averaged model."""
         return np.stack([a + Z[:, cols] @ b for a, cols, b in zip(self.intercepts, self.columns, self.slopes)])
 
-    def predict_with_std(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The average and the weighted spread of the models' predictions (log values)."""
-        members = self.members(Z)
-        mean = self.weights @ members
-        return mean, np.sqrt(np.maximum(self.weights @ (members - mean) ** 2, 0.0))
-
     @property
     def used_columns(self) -> list[int]:
         return sorted({c for cols in self.columns for c in cols})
