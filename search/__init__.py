@@ -9,7 +9,7 @@ from ._api import build_problem, profiler_oracle, search
 from ._bench import BENCH_STRATEGY_PARAMS, bench_search
 from ._bayes import BayesianOptimization, TreeEnsemble, expected_improvement
 from ._evolution import RegularizedEvolution
-from ._genes import crossover_genes, mutate_genes, random_genes
+from ._genes import crossover_genes, mutate_genes, nearest_rows, random_genes
 from ._gp import GaussianProcess
 from ._metrics import (CostMetric, CrossPlatformMetric, FunctionMetric, Metric, MetricValues, PredictorMetric,
                        TableMetric)
@@ -67,6 +67,7 @@ __all__ = [
     "plot_pareto",
     "profiler_oracle",
     "random_genes",
+    "nearest_rows",
     "register_strategy",
     "run_search",
     "search",

@@ -62,7 +62,7 @@ class BayesianOptimization(Strategy):
     highest acquisition (``ei``: expected improvement over the best feasible score; ``ucb``:
     ``-(mean - kappa * std)``). ``surrogate``: ``trees`` (``TreeEnsemble``) or ``gp``
     (``GaussianProcess``, whose uncertainty grows away from the data, so UCB explores). Candidates
-    are the whole space when it has at most ``pool`` architectures, else ``pool`` genomes, half
+    are the driver's ``universe`` when set, the whole space when it has at most ``pool`` architectures, else ``pool`` genomes, half
     uniform and half mutations of the ``elite`` best told ones (with ``local``: every single-gene
     change of the ``elite`` best, plus a tenth of ``pool`` uniform genomes); ``screen`` removes
     those known to be infeasible. The first ``n_init`` asks are random.
@@ -103,10 +103,10 @@ class BayesianOptimization(Strategy):
 
     def ask(self, n: int) -> np.ndarray:
         if len(self.told_genes) < self.params["n_init"]:
-            return self.screened(lambda k: random_genes(self.space, k, self.rng), n)
+            return self.screened(self.draw, n)
         pool = self._candidates()
         if len(pool) == 0:
-            return self.screened(lambda k: random_genes(self.space, k, self.rng), n)
+            return self.screened(self.draw, n)
         y = self._targets()
         model = self._surrogate(seed=int(self.rng.integers(2**31)))
         model.fit(self._features(self.told_genes), y)
@@ -125,7 +125,7 @@ class BayesianOptimization(Strategy):
             score = np.maximum(score, 0) * p if self.params["acquisition"] == "ei" else score + np.log(p) * std.mean()
         out = pool[self._select(pool, score, n)]
         if len(out) < n:
-            out = np.concatenate([out, random_genes(self.space, n - len(out), self.rng)])
+            out = np.concatenate([out, self.draw(n - len(out))])
         return out
 
     def _surrogate(self, seed: int):
@@ -189,7 +189,9 @@ class BayesianOptimization(Strategy):
         return canonical_genes(self.space, np.concatenate(out))
 
     def _candidates(self) -> np.ndarray:
-        if self.params["local"]:
+        if self.universe is not None:  # a sampled table: rank exactly what can be evaluated
+            pool = self.universe
+        elif self.params["local"]:
             pool = np.unique(np.concatenate([self._neighbours(), random_genes(self.space, self.params["pool"] // 10,
                                                                               self.rng)]), axis=0)
         elif self.space.size <= self.params["pool"] and self.space.is_finite_enumerable:

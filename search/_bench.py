@@ -10,7 +10,7 @@ import numpy as np
 
 from hwnas import ConfigError, SearchSpace, get_space
 
-from ._genes import genes_keys
+from ._genes import genes_keys, nearest_rows
 from ._bench_shots import measured_ms, p_within_rows, pick_answer, refit, shoot_best
 from ._latency_shots import FewShotLatency, shot_design
 from ._oracle import QueryBudget
@@ -52,6 +52,11 @@ class _Tables:
     latency: np.ndarray
     budget: float
     pool: object | None
+
+    @property
+    def samples_space(self) -> bool:
+        """Whether the table holds only a sample of its space (then searches move within it)."""
+        return not (self.space.is_finite_enumerable and len(self.genes) >= self.space.size)
 
     def rows_of(self, genes: np.ndarray) -> np.ndarray:
         if not hasattr(self, "_index"):
@@ -117,10 +122,13 @@ def _query(t: _Tables, strategy: str, seed: int, n_acc: int, n_lat: int, model=N
         return np.where(rows >= 0, p_within_rows(t.budget, model, lat_q, np.maximum(rows, 0)), 0.0)
 
     strat.screen, strat.feasibility = violation, feasibility
+    if t.samples_space:
+        strat.universe = t.genes
     stale = 0
     while acc_q.remaining > 0 and stale < 50:
         genes = strat.ask(min(_BATCH, acc_q.remaining))
-        rows = t.rows_of(genes)
+        rows = _in_table(t, genes, acc_q)
+        genes = np.where((rows >= 0)[:, None], t.genes[np.maximum(rows, 0)], genes)  # what is evaluated
         inside = rows >= 0
         before = acc_q.used
         acc = np.zeros(len(rows))
@@ -130,6 +138,21 @@ def _query(t: _Tables, strategy: str, seed: int, n_acc: int, n_lat: int, model=N
         strat.tell(genes, -acc[:, None], violation(genes))
         stale = 0 if acc_q.used > before else stale + 1
     return acc_q, lat_q, model
+
+
+def _in_table(t: _Tables, genes: np.ndarray, acc_q: QueryBudget) -> np.ndarray:
+    """Table rows of proposed genomes. When the table samples its space, a genome it lacks
+    becomes its nearest unqueried row (else most proposals would fall outside the table and the
+    search would stall with its queries unspent); -1 marks a genome with no row."""
+    rows = t.rows_of(genes)
+    if not t.samples_space:
+        return rows
+    taken = np.zeros(len(t.genes), dtype=bool)
+    taken[np.fromiter(acc_q.known, dtype=np.int64)] = True
+    taken[rows[rows >= 0]] = True
+    missing = rows < 0
+    rows[missing] = nearest_rows(t.genes, genes[missing], taken)
+    return rows
 
 
 def _excess(t: _Tables, model: FewShotLatency, lat_q: QueryBudget, rows: np.ndarray) -> np.ndarray:

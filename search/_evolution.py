@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._genes import mutate_genes, random_genes
+from ._genes import mutate_genes
 from ._strategy import Strategy, constrained_order, register_strategy
 
 __all__ = ["RegularizedEvolution"]
@@ -28,7 +28,7 @@ class RegularizedEvolution(Strategy):
 
     def ask(self, n: int) -> np.ndarray:
         if len(self.pop_genes) < self.params["population"]:
-            return self.screened(lambda k: random_genes(self.space, k, self.rng), n)
+            return self.screened(self.draw, n)
         return self.screened(self._children, n)
 
     def _children(self, n: int) -> np.ndarray:

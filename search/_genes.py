@@ -6,7 +6,7 @@ import numpy as np
 
 from hwnas import SearchSpace
 
-__all__ = ["random_genes", "mutate_genes", "crossover_genes", "canonical_genes", "genes_keys"]
+__all__ = ["random_genes", "mutate_genes", "crossover_genes", "canonical_genes", "genes_keys", "nearest_rows"]
 
 
 def canonical_genes(space: SearchSpace, genes: np.ndarray) -> np.ndarray:
@@ -60,3 +60,21 @@ def genes_keys(genes: np.ndarray) -> list[bytes]:
     """A hashable key per row (for caches and de-duplication)."""
     genes = np.ascontiguousarray(genes, dtype=np.int64)
     return [row.tobytes() for row in genes]
+
+
+def nearest_rows(universe: np.ndarray, genes: np.ndarray, taken: np.ndarray | None = None) -> np.ndarray:
+    """For each row of ``genes``, the index of the ``universe`` row that differs from it in the
+    fewest genes (Hamming distance), never one marked in ``taken`` (a boolean mask over the
+    universe) nor one already given to an earlier row; -1 once none is left. Ties go to the
+    lowest index, so the mapping is deterministic. This is how a strategy that proposes anywhere
+    in a space searches a table that samples it."""
+    universe = np.asarray(universe, dtype=np.int64)
+    free = np.ones(len(universe), dtype=bool) if taken is None else ~np.asarray(taken, dtype=bool)
+    out = np.full(len(genes), -1, dtype=np.int64)
+    for i, row in enumerate(np.asarray(genes, dtype=np.int64)):
+        if not free.any():
+            break
+        distance = np.where(free, (universe != row).sum(axis=1), np.iinfo(np.int64).max)
+        out[i] = int(np.argmin(distance))
+        free[out[i]] = False
+    return out

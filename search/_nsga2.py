@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._genes import crossover_genes, mutate_genes, random_genes
+from ._genes import crossover_genes, mutate_genes
 from ._pareto import crowding_distance, non_dominated_sort
 from ._strategy import Strategy, register_strategy
 
@@ -31,7 +31,7 @@ class NSGA2(Strategy):
 
     def ask(self, n: int) -> np.ndarray:
         if len(self.pop_genes) < self.params["population"]:
-            return self.screened(lambda k: random_genes(self.space, k, self.rng), n)
+            return self.screened(self.draw, n)
         return self.screened(self._children, n)
 
     def _tournament(self, n: int) -> np.ndarray:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._genes import random_genes
 from ._strategy import Strategy, register_strategy
 
 __all__ = ["RandomSearch"]
@@ -17,7 +16,7 @@ class RandomSearch(Strategy):
     name = "random"
 
     def ask(self, n: int) -> np.ndarray:
-        return self.screened(lambda k: random_genes(self.space, k, self.rng), n)
+        return self.screened(self.draw, n)
 
     def tell(self, genes: np.ndarray, F: np.ndarray, violation: np.ndarray) -> None:
         pass

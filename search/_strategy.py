@@ -9,6 +9,8 @@ import numpy as np
 
 from hwnas import ConfigError, SearchSpace, as_rng, get_space
 
+from ._genes import random_genes
+
 __all__ = ["Strategy", "register_strategy", "list_strategies", "create_strategy", "constrained_order"]
 
 Screen = Callable[[np.ndarray], np.ndarray]
@@ -39,6 +41,10 @@ class Strategy(ABC):
       known to be infeasible before paying for an evaluation.
     - ``feasibility``, optional, likewise: genes -> probability of meeting the constraints (an
       uncertain surrogate's belief). Model-based strategies weigh their acquisition by it.
+    - ``universe``, optional, set by a driver when only these genomes can be evaluated (a table
+      that samples a space too large to enumerate, e.g. 5000 FBNet networks): random draws
+      (``draw``) come from it and model-based strategies rank its members; the driver maps any
+      other proposal to its nearest member (``nearest_rows``).
 
     Single-objective strategies minimise ``F @ weights`` (default: the first objective).
     Every random draw comes from ``self.rng``, seeded by ``seed``: the same seed and the same
@@ -62,6 +68,13 @@ class Strategy(ABC):
         self.params = {**self.DEFAULTS, **params}
         self.screen: Screen | None = None
         self.feasibility: Screen | None = None
+        self.universe: np.ndarray | None = None
+
+    def draw(self, n: int) -> np.ndarray:
+        """``n`` random genomes: uniform per gene, or uniform over ``universe`` when set."""
+        if self.universe is None:
+            return random_genes(self.space, n, self.rng)
+        return self.universe[self.rng.integers(len(self.universe), size=n)]
 
     @abstractmethod
     def ask(self, n: int) -> np.ndarray:
