@@ -111,6 +111,21 @@ def build_problem(space: SearchSpace, accuracy: Metric | None, latency: Mapping[
     return Problem(space, objectives, constraints)
 
 
+def table_universe(space: SearchSpace, metrics: Sequence[Metric | None]) -> np.ndarray | None:
+    """The genomes every table-only metric knows (tables without a predictor behind them), when
+    they sample a space too large to enumerate: a search must then move among them. ``None``
+    when every genome can be evaluated."""
+    tables = [m for m in metrics if isinstance(m, TableMetric) and m.fallback is None]
+    if not tables:
+        return None
+    keys = set(tables[0].rows).intersection(*(m.rows for m in tables[1:]))
+    if space.is_finite_enumerable and len(keys) >= space.size:
+        return None
+    if not keys:
+        raise ConfigError("the tables share no architecture: there is nothing to search")
+    return np.stack([np.frombuffer(k, dtype=np.int64) for k in sorted(keys)])
+
+
 def profiler_oracle(space: SearchSpace, target: str, threads: int = 1):
     """Real latency (median ms) of genomes, measured end to end on a local target by the profiler."""
     from hwnas.profiler import create_target, measure_architecture
@@ -152,4 +167,5 @@ def search(space: str, strategy: str = "evolution", accuracy_predictor: str | No
         return active_search(problem, strategy, measured, measure_queries, rounds, evals, seed, batch_size,
                              run_dir, report, dict(strategy_params or {}), progress)
     strat = create_strategy(strategy, sp, seed, **dict(strategy_params or {}))
+    strat.universe = table_universe(sp, [accuracy, *latency.values()])
     return run_search(problem, strat, evals, batch_size, run_dir, report, progress)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from hwnas import ConfigError, SearchSpace, get_space
 
-from ._genes import genes_keys, nearest_rows
+from ._genes import genes_keys, into_universe
 from ._bench_shots import measured_ms, p_within_rows, pick_answer, refit, shoot_best
 from ._latency_shots import FewShotLatency, shot_design
 from ._oracle import QueryBudget
@@ -58,10 +59,13 @@ class _Tables:
         """Whether the table holds only a sample of its space (then searches move within it)."""
         return not (self.space.is_finite_enumerable and len(self.genes) >= self.space.size)
 
+    @cached_property
+    def index(self) -> dict[bytes, int]:
+        """Genome key -> table row."""
+        return {k: i for i, k in enumerate(genes_keys(self.genes))}
+
     def rows_of(self, genes: np.ndarray) -> np.ndarray:
-        if not hasattr(self, "_index"):
-            self._index = {k: i for i, k in enumerate(genes_keys(self.genes))}
-        return np.array([self._index.get(k, -1) for k in genes_keys(genes)], dtype=np.int64)
+        return np.array([self.index.get(k, -1) for k in genes_keys(genes)], dtype=np.int64)
 
 
 def _load(space: SearchSpace, accuracy_table, accuracy_column, latency_table, device, quantile, pool) -> _Tables:
@@ -144,15 +148,11 @@ def _in_table(t: _Tables, genes: np.ndarray, acc_q: QueryBudget) -> np.ndarray:
     """Table rows of proposed genomes. When the table samples its space, a genome it lacks
     becomes its nearest unqueried row (else most proposals would fall outside the table and the
     search would stall with its queries unspent); -1 marks a genome with no row."""
-    rows = t.rows_of(genes)
     if not t.samples_space:
-        return rows
+        return t.rows_of(genes)
     taken = np.zeros(len(t.genes), dtype=bool)
     taken[np.fromiter(acc_q.known, dtype=np.int64)] = True
-    taken[rows[rows >= 0]] = True
-    missing = rows < 0
-    rows[missing] = nearest_rows(t.genes, genes[missing], taken)
-    return rows
+    return into_universe(t.genes, t.index, genes, taken)
 
 
 def _excess(t: _Tables, model: FewShotLatency, lat_q: QueryBudget, rows: np.ndarray) -> np.ndarray:

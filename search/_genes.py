@@ -6,7 +6,7 @@ import numpy as np
 
 from hwnas import SearchSpace
 
-__all__ = ["random_genes", "mutate_genes", "crossover_genes", "canonical_genes", "genes_keys", "nearest_rows"]
+__all__ = ["random_genes", "mutate_genes", "crossover_genes", "canonical_genes", "genes_keys", "nearest_rows", "into_universe"]
 
 
 def canonical_genes(space: SearchSpace, genes: np.ndarray) -> np.ndarray:
@@ -78,3 +78,14 @@ def nearest_rows(universe: np.ndarray, genes: np.ndarray, taken: np.ndarray | No
         out[i] = int(np.argmin(distance))
         free[out[i]] = False
     return out
+
+
+def into_universe(universe: np.ndarray, index: dict[bytes, int], genes: np.ndarray, taken: np.ndarray) -> np.ndarray:
+    """Universe rows for proposed genomes: their own row when ``index`` (genome key -> row) has
+    one, else the nearest row not yet ``taken`` (``nearest_rows``); -1 when none is left."""
+    rows = np.array([index.get(k, -1) for k in genes_keys(genes)], dtype=np.int64)
+    taken = np.array(taken, dtype=bool)
+    taken[rows[rows >= 0]] = True
+    missing = rows < 0
+    rows[missing] = nearest_rows(universe, np.asarray(genes)[missing], taken)
+    return rows

@@ -163,3 +163,16 @@ def test_nearest_rows_is_hamming_nearest_and_never_repeats():
     rows = nearest_rows(universe, np.array([[0, 0, 2], [0, 0, 2], [2, 2, 1]]), taken=np.array([True, False, False, False]))
     assert list(rows) == [3, 2, 1]  # [0,0,0] is taken; the second [0,0,2] cannot have row 3 again
     assert list(nearest_rows(universe[:1], np.array([[1, 1, 1], [0, 0, 0]]))) == [0, -1]
+
+
+def test_search_cli_moves_within_a_table_that_samples_its_space(fbnet_tables, tmp_path):
+    d, lat = fbnet_tables
+    args = ["search", "--space", "fbnet", "--strategy", "evolution", "--accuracy-table", str(d / "acc.csv"),
+            "--accuracy-column", "acc", "--latency-table", str(d / "lat.csv"), "--device", "pixel3",
+            "--budget", f"pixel3={lat['pixel3'].median()}", "--evals", "300", "--run-dir", str(tmp_path / "run")]
+    assert main(args) == 0
+    history = pd.read_csv(tmp_path / "run" / "history.csv")
+    assert len(history) > 250 and set(history["arch"]) <= set(lat["arch"])  # proposals landed on tabled networks
+    assert history["feasible"].sum() > 50
+    assert main(args) == 0  # resumes to the same history
+    assert pd.read_csv(tmp_path / "run" / "history.csv").equals(history)
