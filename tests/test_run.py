@@ -45,6 +45,9 @@ def test_quick_run_goes_from_profile_to_report_and_resumes(tmp_path):
     before = weights.stat().st_mtime_ns
     assert main(SMOKE + ["--out", str(out)]) == 0, "a rerun resumes from the run directory"
     assert weights.stat().st_mtime_ns == before
+    again_stages = json.loads((out / "run.json").read_text())["stages"]
+    first_pass = {s["stage"]: s["seconds"] for s in state["stages"]}
+    assert all(s["seconds_all_runs"] >= first_pass[s["stage"]] for s in again_stages), "the first pass's cost is kept"
     assert json.loads((out / "finalize.json").read_text())["candidates"][1]["arch"] == found["arch"]
 
     # ``hwnas finalize --from-search`` takes the search's front with its predictions.

@@ -35,18 +35,28 @@ log = logging.getLogger("hwnas.run")
 
 
 class _Stages:
-    """Wall-clock seconds of each stage, saved in ``run.json`` as the run goes."""
+    """Wall-clock seconds of each stage, saved in ``run.json`` as the run goes: ``seconds`` of
+    this invocation and ``seconds_all_runs`` summed over the invocations of a resumed run (a
+    resumed stage takes seconds; its first, interrupted pass is what it really cost)."""
 
     def __init__(self, out: Path, state: dict) -> None:
         self.out, self.state = out, state
         state.setdefault("stages", [])
+        self.earlier: dict[str, float] = {}
+        try:
+            for row in json.loads((out / "run.json").read_text()).get("stages", []):
+                self.earlier[row["stage"]] = row.get("seconds_all_runs", row["seconds"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            self.earlier = {}  # no (readable) earlier invocation
 
     @contextmanager
     def stage(self, name: str, note: str = ""):
         log.info("stage %s", name)
         t0 = time.perf_counter()
         yield
-        self.state["stages"].append({"stage": name, "seconds": round(time.perf_counter() - t0, 1), "note": note})
+        seconds = round(time.perf_counter() - t0, 1)
+        total = round(seconds + self.earlier.get(name, 0.0), 1)
+        self.state["stages"].append({"stage": name, "seconds": seconds, "seconds_all_runs": total, "note": note})
         write_json_atomic(self.out / "run.json", self.state)
 
 
