@@ -46,4 +46,15 @@ def test_no_shot_is_spent_when_nothing_can_beat_the_safe_answer():
     model = ScaledTruth(latency, 1.0, log_std=1e-6)  # a certain model: every candidate is decided
     assert not shoot_best(10.0, model, acc_q, lat_q)
     row, verified = pick_answer(10.0, model, acc_q, lat_q)
-    assert lat_q.used == 0 and not verified and latency[row] <= 10.0
+    assert lat_q.used == 1 and verified and latency[row] <= 10.0  # the one shot spent verifies the answer
+
+
+def test_a_shot_left_over_catches_a_confident_wrong_answer():
+    latency, accuracy, acc_q, lat_q = _setup(bias=0.98)
+    model = ScaledTruth(latency, 0.98, log_std=1e-6)  # certain, and 2% too fast
+    model.fit = lambda rows, ms: model  # never learns from its shots
+    lat_q = QueryBudget("latency", latency, 3)
+    believed = max(acc_q.known, key=lambda r: acc_q.known[r] if model.mean_[r] <= 10.0 else -np.inf)
+    assert latency[believed] > 10.0  # the setup: the believed answer is over budget
+    row, verified = pick_answer(10.0, model, acc_q, lat_q)
+    assert verified and latency[row] <= 10.0  # wrong believed answers were measured and passed over
