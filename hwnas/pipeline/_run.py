@@ -123,7 +123,10 @@ def _choose(space, front, result, budgets, baseline_ms, dataset, cfg: RunConfig,
     then the usual spread along the front; saved, so that a resumed run trains the same ones."""
     saved = out / "candidates.json"
     if saved.is_file():
-        return json.loads(saved.read_text())["candidates"]
+        doc = json.loads(saved.read_text())
+        state["notes"].extend(doc.get("notes", []))
+        return doc["candidates"]
+    first_notes = len(state["notes"])
     fallback = feasible_records(result, 4 * cfg.candidates)
     verified: list[dict] = []
     if cfg.verify_tries > 0:
@@ -139,7 +142,7 @@ def _choose(space, front, result, budgets, baseline_ms, dataset, cfg: RunConfig,
             break
         if row["arch"] not in {c["arch"] for c in chosen}:
             chosen.append(row)
-    write_json_atomic(saved, {"candidates": chosen})
+    write_json_atomic(saved, {"candidates": chosen, "notes": state["notes"][first_notes:]})
     return chosen
 
 
