@@ -19,9 +19,10 @@ def load_accuracy_table(path: str | os.PathLike, space: SearchSpace | str,
     """A ``pandas.DataFrame`` with ``arch`` (canonical strings) and float accuracy columns in %.
 
     ``columns=None`` keeps every column whose name contains ``acc``. Any problem (missing file,
-    empty table, no ``arch`` column, an architecture not in ``space``, a non-numeric, missing or
+    empty table, no ``arch`` column, an architecture not in ``space``, a non-numeric or
     out-of-0..100 value) is one ``DataError`` naming the file, the row (1-based data row) and the
-    column. ``frame.attrs`` holds ``path`` and ``sha256`` (what a fitted predictor was fitted on).
+    column. A blank cell is an accuracy not measured: NaN, and the row is left out wherever that
+    column is used (a table may give some columns for only some architectures). ``frame.attrs`` holds ``path`` and ``sha256`` (what a fitted predictor was fitted on).
     """
     import pandas as pd
 
@@ -74,8 +75,10 @@ def _canonical_archs(path: Path, texts, space: SearchSpace) -> list[str]:
 def _accuracies(path: Path, texts, col: str) -> np.ndarray:
     import pandas as pd
 
-    values = pd.to_numeric(texts.str.strip(), errors="coerce").to_numpy(dtype=np.float64)
-    bad = ~np.isfinite(values) | (values < 0) | (values > 100)
+    text = texts.str.strip()
+    blank = (text == "").to_numpy()  # not measured: NaN, which every consumer skips
+    values = pd.to_numeric(text.where(~blank, None), errors="coerce").to_numpy(dtype=np.float64)
+    bad = ~blank & (~np.isfinite(values) | (values < 0) | (values > 100))
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         text = texts.iloc[row]

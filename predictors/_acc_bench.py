@@ -64,7 +64,7 @@ def bench_accuracy(space: SearchSpace | str, table: str | os.PathLike, column: s
     from hwnas.datasets import load_accuracy_table
 
     space = get_space(space) if isinstance(space, str) else space
-    frame = load_accuracy_table(table, space, [column])
+    frame = load_accuracy_table(table, space, [column]).dropna(subset=[column])
     archs, y = frame["arch"].tolist(), frame[column].to_numpy()
     genes = space.genes_array([space.parse(a) for a in archs])
     sizes = [int(s) for s in train_sizes]
@@ -116,8 +116,9 @@ def fit_accuracy(space: SearchSpace | str, out: str | os.PathLike, table: str | 
         if column is None:
             raise ConfigError("fit accuracy: --column is required with --table")
         frame = load_accuracy_table(table, space, [column])
-        archs, y, source = frame["arch"].tolist(), frame[column].to_numpy(), str(table)
         sha = frame.attrs["sha256"]
+        frame = frame.dropna(subset=[column])
+        archs, y, source = frame["arch"].tolist(), frame[column].to_numpy(), str(table)
     else:
         frame, manifest = load_accuracy_dataset(dataset_dir)
         if manifest.get("space") != space.name.split(":", 1)[0]:

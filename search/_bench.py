@@ -81,6 +81,7 @@ def _load(space: SearchSpace, accuracy_table, accuracy_column, latency_table, de
     lat = latency_table if hasattr(latency_table, "devices") else load_latency_table(latency_table, space)
     lat_archs, lat_ms = lat.column(device)
     budget = float(np.quantile(lat_ms, quantile))
+    acc = acc.dropna(subset=[accuracy_column])  # blank cells: not measured
     acc_by_arch = dict(zip((space.parse(s) for s in acc["arch"]), acc[accuracy_column].to_numpy(float)))
     keep = [i for i, a in enumerate(lat_archs) if a in acc_by_arch]
     if not keep:

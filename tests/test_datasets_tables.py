@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from hwnas import DataError
@@ -27,6 +28,11 @@ def test_real_nb201_table_loads_both_columns():
     assert len(frame.attrs["sha256"]) == 64
 
 
+def test_a_blank_cell_is_an_accuracy_not_measured(tmp_path):
+    frame = load_accuracy_table(_write(tmp_path, f"arch,acc\n{A},93.5\n{B},\n"), "nb201", "acc")
+    assert frame["acc"].iloc[0] == 93.5 and np.isnan(frame["acc"].iloc[1])
+
+
 def test_small_table_and_column_choice(tmp_path):
     frame = load_accuracy_table(_write(tmp_path, f"arch,acc,other\n{A},93.5,x\n{B},85.0,y\n"), "nb201", "acc")
     assert frame["acc"].tolist() == [93.5, 85.0] and frame["arch"].tolist() == [A, B]
@@ -37,7 +43,6 @@ def test_small_table_and_column_choice(tmp_path):
     (f"arch,acc\n{A},93.5\n{B},101\n", r"row 2, column 'acc'.*outside 0\.\.100"),
     (f"arch,acc\n{A},-1\n", r"row 1, column 'acc'.*outside"),
     (f"arch,acc\n{A},abc\n", r"row 1, column 'acc'.*not a number"),
-    (f"arch,acc\n{A},\n", r"row 1, column 'acc'.*not a number"),
     ("arch,acc\n", r"empty table"),
     ("", r"not a readable CSV"),
     (f"name,acc\n{A},90\n", r"no 'arch' column"),
