@@ -87,8 +87,14 @@ def accuracy_stage(space: SearchSpace, archs, dataset, cfg: RunConfig, out: Path
     from hwnas.datasets import ProxyBudget, build_accuracy_dataset
     from hwnas.predictors import create_predictor
 
+    # A space whose networks resize their input to a searched resolution (mbconv) trains its proxies
+    # on full-size images: on images pre-shrunk to 16 px every resolution would look alike to the
+    # accuracy surrogate, which would then always prefer the cheapest, and the network's own resize
+    # already shrinks the images of low-resolution networks at no extra cost.
+    searched_resolution = any(c.name == "resolution" for c in space.choices)
     budget = ProxyBudget(epochs=cfg.proxy_epochs, subset=cfg.proxy_subset, batch_size=cfg.proxy_batch_size,
-                         seed=cfg.seed, dataset=dataset.name, val_size=int(min(1000, len(dataset.y_train) // 4)))
+                         seed=cfg.seed, dataset=dataset.name, val_size=int(min(1000, len(dataset.y_train) // 4)),
+                         resolution=None if searched_resolution else ProxyBudget.resolution)
     frame = build_accuracy_dataset(space, archs, budget, out / "accuracy_dataset", data_dir=cfg.data_dir,
                                    progress=progress)
     if len(frame) < 2:
