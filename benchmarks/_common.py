@@ -103,3 +103,16 @@ def write_results(name: str, rows: Sequence[dict], summary: dict | None = None, 
         md += ["", notes]
     (RESULTS / f"{name}.md").write_text("\n".join(md) + "\n")
     return path
+
+
+def cifar_calibration(n: int = 128, seed: int = 0):
+    """``n`` seeded CIFAR-10 training images, normalised as the models see them: what the INT8
+    benchmarks calibrate static quantization on."""
+    import numpy as np
+
+    from hwnas.datasets import load_dataset
+    from hwnas.pipeline import preprocess
+
+    ds = load_dataset("cifar10")
+    rows = np.random.default_rng(seed).choice(len(ds.y_train), n, replace=False)
+    return preprocess(ds.x_train[rows], ds.mean, ds.std)

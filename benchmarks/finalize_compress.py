@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _common import require_shared, write_results
+from _common import cifar_calibration, require_shared, write_results
 
 
 def _networks(space, n: int) -> list:
@@ -38,14 +38,10 @@ def main() -> None:
     import torch
 
     from hwnas import count_flops, export_onnx, get_space
-    from hwnas.datasets import load_dataset
-    from hwnas.pipeline import (STATIC_RECIPES, interleaved_median_ms, preprocess, prune_channels,
-                                quantize_onnx)
+    from hwnas.pipeline import STATIC_RECIPES, interleaved_median_ms, prune_channels, quantize_onnx
 
     started = time.time()
-    ds = load_dataset("cifar10")
-    calib = preprocess(ds.x_train[np.random.default_rng(0).choice(len(ds.y_train), 128, replace=False)],
-                       ds.mean, ds.std)
+    calib = cifar_calibration()
     space, shape, rows = get_space("mbconv"), (3, 32, 32), []
     with tempfile.TemporaryDirectory() as tmp:
         for i, arch in enumerate(_networks(space, args.networks)):

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _common import require_shared, write_results
+from _common import cifar_calibration, require_shared, write_results
 
 # The model finalize_baseline.py found and finalized (72.48% at 0.51x the origin CNN's latency).
 FOUND = "r16-s1:d2,w16,k3e3,k7e3-s2:d1,w16,k3e6-s3:d1,w48,k3e1-s4:d1,w128,k3e3-s5:d1,w128,k3e6"
@@ -67,13 +67,10 @@ def main() -> None:
     import torch
 
     from hwnas import export_onnx, get_space
-    from hwnas.datasets import load_dataset
-    from hwnas.pipeline import preprocess, quantize_onnx
+    from hwnas.pipeline import quantize_onnx
 
     started = time.time()
-    ds = load_dataset("cifar10")
-    calib = preprocess(ds.x_train[np.random.default_rng(0).choice(len(ds.y_train), 128, replace=False)],
-                       ds.mean, ds.std)
+    calib = cifar_calibration()
     space, shape, rows = get_space("mbconv"), (3, 32, 32), []
     with tempfile.TemporaryDirectory() as tmp:
         for i, text in enumerate(args.arch or [FOUND]):
