@@ -176,3 +176,20 @@ def test_search_cli_moves_within_a_table_that_samples_its_space(fbnet_tables, tm
     assert history["feasible"].sum() > 50
     assert main(args) == 0  # resumes to the same history
     assert pd.read_csv(tmp_path / "run" / "history.csv").equals(history)
+
+
+def test_table_universe_is_what_every_table_knows(fbnet_tables):
+    from hwnas.search._api import table_universe
+
+    d, lat = fbnet_tables
+    space = hwnas.get_space("fbnet")
+    archs = [space.parse(a) for a in lat["arch"]]
+    first = TableMetric("a", space, archs[:300], np.ones(300))
+    second = TableMetric("b", space, archs[200:], np.ones(200))
+    universe = table_universe(space, [first, second, None])
+    assert sorted(space.format(space.make(g)) for g in universe) == sorted(lat["arch"][200:300])
+    with pytest.raises(hwnas.ConfigError, match="share no architecture"):
+        table_universe(space, [TableMetric("a", space, archs[:10], np.ones(10)),
+                               TableMetric("b", space, archs[10:20], np.ones(10))])
+    nb201 = hwnas.get_space("nb201")
+    assert table_universe(nb201, [TableMetric("x", nb201, list(nb201.enumerate()), np.ones(nb201.size))]) is None
