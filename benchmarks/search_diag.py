@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from _common import require_shared, write_results
+from _common import nb201_search_tables, write_results
 
 
 class _Oracle:
@@ -34,8 +34,6 @@ class _Oracle:
 
 
 def main() -> None:
-    from hwnas import get_space
-    from hwnas.datasets import load_accuracy_table, load_latency_table
     from hwnas.search import _bench as B
     from hwnas.search._bench_shots import p_within_rows, pick_answer
 
@@ -49,10 +47,7 @@ def main() -> None:
     p.add_argument("--oracle-latency", action="store_true", help="the true latency instead of the few-shot model")
     args = p.parse_args()
     started = time.time()
-    data = require_shared("nb201")
-    space = get_space("nb201")
-    acc = load_accuracy_table(data / "accuracy.csv", space, ["cifar10_test_acc"])
-    lat = load_latency_table(data / "latency_ms.csv", space)
+    space, acc, lat = nb201_search_tables()
     rows = []
     for device in args.devices.split(","):
         for q in (float(x) for x in args.quantiles.split(",")):

@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from _common import RESULTS, require_shared, write_results
+from _common import RESULTS, nb201_search_tables, write_results
 
 
 def _seeds(args) -> dict[str, int]:
@@ -49,8 +49,7 @@ def _summary(rows: list[dict], seeds: dict[str, int]) -> dict:
 def main() -> None:
     from tqdm import tqdm
 
-    from hwnas import get_space, write_json_atomic
-    from hwnas.datasets import load_accuracy_table, load_latency_table
+    from hwnas import write_json_atomic
     from hwnas.search import bench_search, list_strategies
 
     p = argparse.ArgumentParser()
@@ -64,10 +63,7 @@ def main() -> None:
     p.add_argument("--name", default="search_nb201")
     args = p.parse_args()
     started = time.time()
-    data = require_shared("nb201")
-    space = get_space("nb201")
-    acc = load_accuracy_table(data / "accuracy.csv", space, ["cifar10_test_acc"])
-    lat = load_latency_table(data / "latency_ms.csv", space)
+    _, acc, lat = nb201_search_tables()
     devices = [d for d in args.devices.split(",") if d] or list(lat.devices)
     seeds = _seeds(args)
     partial = RESULTS / f"{args.name}.partial.json"
