@@ -11,7 +11,7 @@ import numpy as np
 
 from hwnas import ConfigError, SearchSpace, get_space
 
-from ._genes import genes_keys, into_universe
+from ._genes import Universe, genes_keys
 from ._bench_shots import measured_ms, p_within_rows, pick_answer, refit, shoot_best
 from ._latency_shots import FewShotLatency, shot_design
 from ._oracle import QueryBudget
@@ -131,13 +131,18 @@ def _query(t: _Tables, strategy: str, seed: int, n_acc: int, n_lat: int, model=N
         return np.where(rows >= 0, p_within_rows(t.budget, model, lat_q, np.maximum(rows, 0)), 0.0)
 
     strat.screen, strat.feasibility = violation, feasibility
-    if t.samples_space:
-        strat.universe = t.genes
+    # A table that samples its space: the search moves within it, else most proposals would fall
+    # outside it and the search would stall with its queries unspent.
+    universe = Universe(t.genes, t.index) if t.samples_space else None
+    if universe is not None:
+        strat.universe = universe.genes
     stale = 0
     while acc_q.remaining > 0 and stale < 50:
         genes = strat.ask(min(_BATCH, acc_q.remaining))
-        rows = _in_table(t, genes, acc_q)
-        genes = np.where((rows >= 0)[:, None], t.genes[np.maximum(rows, 0)], genes)  # what is evaluated
+        if universe is None:
+            rows = t.rows_of(genes)
+        else:
+            rows, genes = universe.project(genes)
         inside = rows >= 0
         before = acc_q.used
         acc = np.zeros(len(rows))
@@ -147,17 +152,6 @@ def _query(t: _Tables, strategy: str, seed: int, n_acc: int, n_lat: int, model=N
         strat.tell(genes, -acc[:, None], violation(genes))
         stale = 0 if acc_q.used > before else stale + 1
     return acc_q, lat_q, model
-
-
-def _in_table(t: _Tables, genes: np.ndarray, acc_q: QueryBudget) -> np.ndarray:
-    """Table rows of proposed genomes. When the table samples its space, a genome it lacks
-    becomes its nearest unqueried row (else most proposals would fall outside the table and the
-    search would stall with its queries unspent); -1 marks a genome with no row."""
-    if not t.samples_space:
-        return t.rows_of(genes)
-    taken = np.zeros(len(t.genes), dtype=bool)
-    taken[np.fromiter(acc_q.known, dtype=np.int64)] = True
-    return into_universe(t.genes, t.index, genes, taken)
 
 
 def _excess(t: _Tables, model: FewShotLatency, lat_q: QueryBudget, rows: np.ndarray) -> np.ndarray:

@@ -6,7 +6,7 @@ import numpy as np
 
 from hwnas import SearchSpace
 
-__all__ = ["random_genes", "mutate_genes", "crossover_genes", "canonical_genes", "genes_keys", "nearest_rows", "into_universe"]
+__all__ = ["random_genes", "mutate_genes", "crossover_genes", "canonical_genes", "genes_keys", "nearest_rows", "Universe"]
 
 
 def canonical_genes(space: SearchSpace, genes: np.ndarray) -> np.ndarray:
@@ -80,12 +80,24 @@ def nearest_rows(universe: np.ndarray, genes: np.ndarray, taken: np.ndarray | No
     return out
 
 
-def into_universe(universe: np.ndarray, index: dict[bytes, int], genes: np.ndarray, taken: np.ndarray) -> np.ndarray:
-    """Universe rows for proposed genomes: their own row when ``index`` (genome key -> row) has
-    one, else the nearest row not yet ``taken`` (``nearest_rows``); -1 when none is left."""
-    rows = np.array([index.get(k, -1) for k in genes_keys(genes)], dtype=np.int64)
-    taken = np.array(taken, dtype=bool)
-    taken[rows[rows >= 0]] = True
-    missing = rows < 0
-    rows[missing] = nearest_rows(universe, np.asarray(genes)[missing], taken)
-    return rows
+class Universe:
+    """The genomes a driver can evaluate (a table that samples a space too large to enumerate) and
+    the mapping of proposals into them: a genome outside becomes its nearest member not yet handed
+    out (``nearest_rows``), so that no evaluation is spent twice. Deterministic, so a replayed run
+    maps alike."""
+
+    def __init__(self, genes: np.ndarray, index: dict[bytes, int] | None = None) -> None:
+        self.genes = np.asarray(genes, dtype=np.int64)
+        self.index = index if index is not None else {k: i for i, k in enumerate(genes_keys(self.genes))}
+        self.taken = np.zeros(len(self.genes), dtype=bool)
+
+    def project(self, genes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The member row of each proposal (-1 once none is left) and the genomes evaluated in
+        their place (the proposal itself where it has no row)."""
+        genes = np.asarray(genes, dtype=np.int64)
+        rows = np.array([self.index.get(k, -1) for k in genes_keys(genes)], dtype=np.int64)
+        self.taken[rows[rows >= 0]] = True
+        missing = rows < 0
+        rows[missing] = nearest_rows(self.genes, genes[missing], self.taken)
+        self.taken[rows[rows >= 0]] = True
+        return rows, np.where((rows >= 0)[:, None], self.genes[np.maximum(rows, 0)], genes)

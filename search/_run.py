@@ -12,7 +12,7 @@ import numpy as np
 
 from hwnas import ConfigError, DataError
 
-from ._genes import genes_keys, into_universe
+from ._genes import Universe
 from ._history import History
 from ._metrics import MetricValues
 from ._problem import Evaluation, Problem
@@ -68,9 +68,11 @@ def run_search(problem: Problem, strategy: Strategy, n_evals: int, batch_size: i
     n_steps = -(-n_evals // batch)
     bar = _progress(progress, n_steps, steps_done)
     last = time.monotonic()
-    universe = _Universe(strategy.universe)
+    universe = None if strategy.universe is None else Universe(strategy.universe)
     for step in range(n_steps):
-        genes = universe.project(strategy.ask(min(batch, n_evals - step * batch)))
+        genes = strategy.ask(min(batch, n_evals - step * batch))
+        if universe is not None:  # a sampled table: proposals it lacks become its nearest members
+            _, genes = universe.project(genes)
         rows, _ = cache.lookup(genes, step)
         for r in rows.tolist():
             told.setdefault(r, step)
@@ -88,24 +90,6 @@ def run_search(problem: Problem, strategy: Strategy, n_evals: int, batch_size: i
     if run_dir is not None:
         write_run_dir(run_dir, result, n_steps)
     return result
-
-
-class _Universe:
-    """Maps proposals into the strategy's ``universe`` (when set): a genome outside it becomes
-    its nearest member not yet proposed. Deterministic, so a replayed run maps alike."""
-
-    def __init__(self, genes: np.ndarray | None) -> None:
-        self.genes = genes
-        if genes is not None:
-            self.index = {k: i for i, k in enumerate(genes_keys(genes))}
-            self.taken = np.zeros(len(genes), dtype=bool)
-
-    def project(self, genes: np.ndarray) -> np.ndarray:
-        if self.genes is None:
-            return genes
-        rows = into_universe(self.genes, self.index, genes, self.taken)
-        self.taken[rows[rows >= 0]] = True
-        return np.where((rows >= 0)[:, None], self.genes[np.maximum(rows, 0)], genes)
 
 
 def _told(cache: History, told: dict[int, int]) -> History:
