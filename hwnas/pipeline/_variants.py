@@ -51,12 +51,11 @@ def timed_pair(a: Path, b: Path, input_shape, config: FinalizeConfig) -> tuple[f
     return ms_a, ms_b
 
 
-def _check_loss(parent: Path, model: Path, inputs: Inputs, config: FinalizeConfig) -> float:
-    """Accuracy points lost from ``parent`` to ``model`` on the check images (0 without them)."""
+def _check_accuracy(model: Path, inputs: Inputs, config: FinalizeConfig) -> float:
+    """Accuracy of an ONNX model on the check images (0 without them: no loss is then seen)."""
     if inputs.x_check is None or len(inputs.x_check) == 0:
         return 0.0
-    ref = accuracy(onnx_predictions(parent, inputs.x_check, threads=config.latency_threads), inputs.y_check)
-    return ref - accuracy(onnx_predictions(model, inputs.x_check, threads=config.latency_threads), inputs.y_check)
+    return accuracy(onnx_predictions(model, inputs.x_check, threads=config.latency_threads), inputs.y_check)
 
 
 def _fastest_int8(parent: Path, out: Path, inputs: Inputs, config: FinalizeConfig):
@@ -66,11 +65,12 @@ def _fastest_int8(parent: Path, out: Path, inputs: Inputs, config: FinalizeConfi
     per recipe its ms and check loss."""
     recipes = config.int8_recipes if config.quantize == "static" else ("qdq",)
     made, tried = [], {}
+    parent_check = _check_accuracy(parent, inputs, config)  # scored once, not once per recipe
     for recipe in recipes:
         q = quantize_onnx(parent, out.with_name(f"{out.stem}.{recipe}.onnx"), inputs.calibration,
                           config.quantize, recipe=recipe)
         parent_ms, ms = timed_pair(parent, q.path, inputs.input_shape, config)
-        loss = _check_loss(parent, q.path, inputs, config)
+        loss = parent_check - _check_accuracy(q.path, inputs, config)
         tried[q.recipe or q.mode] = {"median_ms": ms, "speedup": parent_ms / ms, "check_loss": loss}
         made.append((q, parent_ms, ms, loss))
         if q.mode != "static":  # static failed: the other recipes would fail the same way
