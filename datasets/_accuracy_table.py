@@ -11,6 +11,8 @@ import numpy as np
 
 from hwnas import ArchitectureError, DataError, SearchSpace, get_space
 
+from ._latency_table import numeric_cells
+
 __all__ = ["load_accuracy_table"]
 
 
@@ -73,11 +75,7 @@ def _canonical_archs(path: Path, texts, space: SearchSpace) -> list[str]:
 
 
 def _accuracies(path: Path, texts, col: str) -> np.ndarray:
-    import pandas as pd
-
-    text = texts.str.strip()
-    blank = (text == "").to_numpy()  # not measured: NaN, which every consumer skips
-    values = pd.to_numeric(text.where(~blank, None), errors="coerce").to_numpy(dtype=np.float64)
+    values, blank = numeric_cells(texts)  # blank: not measured, NaN, which every consumer skips
     bad = ~blank & (~np.isfinite(values) | (values < 0) | (values > 100))
     if bad.any():
         row = int(np.flatnonzero(bad)[0])

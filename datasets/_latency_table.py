@@ -127,11 +127,17 @@ def _parse_archs(path: Path, space: SearchSpace, texts: list[str]) -> list[Archi
     return archs
 
 
-def _parse_column(path: Path, name: str, cells: list[str]) -> np.ndarray:
+def numeric_cells(cells) -> tuple[np.ndarray, np.ndarray]:
+    """Table cells as floats and the mask of blank ones: a blank cell is a value not measured
+    (NaN); text that is no number is NaN too, outside the mask, for the caller to reject."""
     text = pd.Series(cells, dtype=object).str.strip()
-    blank = text == ""
-    values = pd.to_numeric(text.where(~blank, None), errors="coerce").to_numpy(dtype=np.float64)
-    bad = ~blank.to_numpy() & ~np.isfinite(values)
+    blank = (text == "").to_numpy()
+    return pd.to_numeric(text.where(~blank, None), errors="coerce").to_numpy(dtype=np.float64), blank
+
+
+def _parse_column(path: Path, name: str, cells: list[str]) -> np.ndarray:
+    values, blank = numeric_cells(cells)
+    bad = ~blank & ~np.isfinite(values)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise DataError(f"{path}: row {i + 1}, column {name!r}: {cells[i]!r} is not a number (ms)")
