@@ -47,6 +47,9 @@ class Metric(ABC):
         return {"name": self.name, "type": type(self).__name__}
 
 
+_PATH_PARAMS = ("profile", "pool")  # predictor parameters that locate its data rather than shape the model
+
+
 class PredictorMetric(Metric):
     """A fitted ``hwnas.predictors.Predictor``: batched ``predict_genes`` (the fast path), or its
     ``predict_with_std`` when ``uncertainty`` (ensembles give a spread, others zero)."""
@@ -64,7 +67,10 @@ class PredictorMetric(Metric):
 
     def describe(self) -> dict:
         p = self.predictor
-        return {**super().describe(), "predictor": f"{p.kind}/{p.name}", "params": p.get_params()}
+        params, fitted_on = p.get_params(), p.fitted_on()
+        if fitted_on:  # name the data by content, not by path: a moved run directory is the same search
+            params = {k: v for k, v in params.items() if k not in _PATH_PARAMS}
+        return {**super().describe(), "predictor": f"{p.kind}/{p.name}", "params": params, "fitted_on": fitted_on}
 
 
 class TableMetric(Metric):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
@@ -49,6 +50,12 @@ def test_quick_run_goes_from_profile_to_report_and_resumes(tmp_path):
     first_pass = {s["stage"]: s["seconds"] for s in state["stages"]}
     assert all(s["seconds_all_runs"] >= first_pass[s["stage"]] for s in again_stages), "the first pass's cost is kept"
     assert json.loads((out / "finalize.json").read_text())["candidates"][1]["arch"] == found["arch"]
+
+    moved = tmp_path / "moved"  # a run directory copied elsewhere (another disk, a colleague) resumes too
+    shutil.move(str(out), str(moved))
+    assert main(SMOKE + ["--out", str(moved)]) == 0
+    assert (moved / "candidates" / found["dir"] / "model.safetensors").stat().st_mtime_ns == before
+    out = moved
 
     # ``hwnas finalize --from-search`` takes the search's front with its predictions.
     again = tmp_path / "again"
