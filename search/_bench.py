@@ -12,7 +12,7 @@ import numpy as np
 from hwnas import ConfigError, SearchSpace, get_space
 
 from ._genes import Universe, genes_keys
-from ._bench_shots import measured_ms, p_within_rows, pick_answer, refit, shoot_best
+from ._bench_shots import measured_ms, model_threshold, p_within_rows, pick_answer, refit, shoot_best
 from ._latency_shots import FewShotLatency, shot_design
 from ._oracle import QueryBudget
 from ._pareto import hypervolume_2d, pareto_mask
@@ -161,8 +161,9 @@ def _excess(t: _Tables, model: FewShotLatency, lat_q: QueryBudget, rows: np.ndar
 
     ms = model.mean_[rows] * np.exp(ndtri(_SCREEN_P) * model.log_std_)
     known = measured_ms(lat_q, rows)
-    ms = np.where(np.isnan(known), ms, known)
-    return np.maximum(ms - t.budget, 0) / t.budget
+    threshold = model_threshold(t.budget, lat_q)
+    excess = np.where(np.isnan(known), np.maximum(ms - threshold, 0), np.maximum(known - t.budget, 0))
+    return excess / t.budget
 
 
 def _hv_ratio(t: _Tables, model: FewShotLatency, acc_q: QueryBudget, lat_q: QueryBudget) -> float:

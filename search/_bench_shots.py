@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["ACCEPT_P", "measured_ms", "p_within_rows", "refit", "shoot_best", "pick_answer"]
+__all__ = ["ACCEPT_P", "grid_step", "model_threshold", "measured_ms", "p_within_rows", "refit", "shoot_best",
+           "pick_answer"]
 
 ACCEPT_P = 0.99  # an unverified answer must be within budget with this probability
 _FALLBACK_SLACK = 0.05  # the fallback may be this much less likely within budget than the likeliest
@@ -28,13 +29,42 @@ def measured_ms(lat_q, rows: np.ndarray) -> np.ndarray:
     return np.array([lat_q.known.get(int(r), np.nan) for r in rows], dtype=np.float64)
 
 
+_GRID_STEPS = (10.0, 5.0, 2.0, 1.0, 0.5, 0.25, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001)
+_GRID_MIN_SHOTS = 3  # continuous values land on a grid by chance with odds ~(2e-6)^n; 3 suffice
+
+
+def grid_step(values) -> float:
+    """The coarsest decimal step (10 ms .. 1 us) that every measured value sits on, 0 when they are
+    continuous or too few to tell. Some tables record whole milliseconds (phones timed with a ms
+    clock): there hundreds of networks tie at the budget."""
+    v = np.asarray(list(values), dtype=np.float64)
+    if v.size < _GRID_MIN_SHOTS:
+        return 0.0
+    for step in _GRID_STEPS:
+        q = v / step
+        if np.all(np.abs(q - np.round(q)) < 1e-6):
+            return step
+    return 0.0
+
+
+def model_threshold(budget: float, lat_q) -> float:
+    """The continuous latency under which a network's recorded value is within ``budget``: on a
+    grid of step s a network is recorded within budget up to the grid point at or below it plus
+    s/2 (exact for rounding, cautious for truncation). The few-shot model's beliefs are compared
+    with this, measured values with the budget itself."""
+    step = grid_step(lat_q.known.values())
+    if step == 0.0:
+        return budget
+    return float(np.floor(budget / step + 1e-9) * step + step / 2)
+
+
 def p_within_rows(budget: float, model, lat_q, rows: np.ndarray) -> np.ndarray:
     """Probability that each row is within budget: 0 or 1 once measured, else from the few-shot
     model's mean and its (log-space) uncertainty."""
     from scipy.special import ndtr
 
     rows = np.asarray(rows, dtype=np.int64)
-    p = ndtr((np.log(budget) - np.log(model.mean_[rows])) / model.log_std_)
+    p = ndtr((np.log(model_threshold(budget, lat_q)) - np.log(model.mean_[rows])) / model.log_std_)
     known = measured_ms(lat_q, rows)
     return np.where(np.isnan(known), p, (known <= budget).astype(float))
 

@@ -58,3 +58,32 @@ def test_a_shot_left_over_catches_a_confident_wrong_answer():
     assert latency[believed] > 10.0  # the setup: the believed answer is over budget
     row, verified = pick_answer(10.0, model, acc_q, lat_q)
     assert verified and latency[row] <= 10.0  # wrong believed answers were measured and passed over
+
+
+def test_grid_step_finds_whole_milliseconds_and_leaves_continuous_values_alone():
+    from hwnas.search._bench_shots import grid_step
+
+    assert grid_step([9.0, 14.0, 31.0]) == 1.0
+    assert grid_step([9.5, 14.0, 31.5, 12.0]) == 0.5
+    assert grid_step([9.01, 14.2, 31.37]) == 0.01
+    assert grid_step(np.random.default_rng(0).uniform(1, 50, size=5)) == 0.0
+    assert grid_step([9.0, 14.0]) == 0.0, "two values are too few to tell a grid from chance"
+
+
+def test_a_recorded_grid_moves_the_models_threshold_to_the_grid_points_rounding_edge():
+    from hwnas.search._bench_shots import model_threshold, p_within_rows
+
+    whole = QueryBudget("latency", np.array([9.0, 11.0, 14.0, 20.0]), 4)
+    whole.query([0, 1, 2])
+    assert model_threshold(11.0, whole) == 11.5  # recorded 11 (within) up to a true 11.5
+    assert model_threshold(14.5, whole) == 14.5  # an interpolated budget: 14 is the last grid point in
+    continuous = QueryBudget("latency", np.array([9.0312, 11.7147, 14.2093, 20.0]), 4)
+    continuous.query([0, 1, 2])
+    assert model_threshold(11.0, continuous) == 11.0
+
+    class Model:
+        mean_, log_std_ = np.array([9.0, 11.0, 14.0, 11.2]), 0.05
+
+    # a network predicted at 11.2 ms is recorded as 11 (within an 11 ms budget) more often than not
+    assert p_within_rows(11.0, Model, whole, np.array([3]))[0] > 0.5
+    assert p_within_rows(11.0, Model, continuous, np.array([3]))[0] < 0.5
