@@ -1,7 +1,7 @@
 """hwnas.profiler: profile a device once into a portable, resumable, shareable lookup table.
 
 ``profile(space, target, out_dir)`` times every distinct unit of a space (and K whole networks)
-on a target (``list_targets()``: ``ort-cpu``, ``torch-cpu``, and ``ort-cuda`` / ``torch-cuda``
+on a target (``list_targets()``: ``ort-cpu``, ``ort-cpu-int8``, ``torch-cpu``, and ``ort-cuda`` / ``torch-cuda``
 where a GPU is present) under a ``TimingProtocol``; ``load_profile(dir)`` gives a ``Profile``
 whose ``lut_sums(archs)`` is the lookup-table estimate the latency predictors start from. The
 default location of a profile is ``default_profile_dir(space, target)``:

@@ -66,7 +66,7 @@ def test_bad_inputs_are_clear_errors(tmp_path):
 
 
 def test_every_static_recipe_makes_an_int8_model_that_agrees(fp32, digits, tmp_path):
-    from hwnas.pipeline._quantize import STATIC_RECIPES
+    from hwnas import STATIC_RECIPES
 
     net, path = fp32
     calib, test = digits

@@ -137,6 +137,24 @@ def test_profile_on_torch_cpu(tmp_path):
     assert (prof.lut["median_ms"] > 0).all()
 
 
+@pytest.mark.parametrize("space_name", list_spaces())
+def test_int8_target_profiles_static_int8_units_of_every_op(space_name, tmp_path):
+    import onnx
+
+    from profiler._ort_targets import _quantized
+
+    space = get_space(space_name)
+    arch = space.sample(7)
+    # every unit of one architecture: each op of the space must quantize statically (or the
+    # profile would stop) and be timed
+    prof = profile(space, "ort-cpu-int8", tmp_path / "q", archs=[arch], networks=1, protocol=TINY, progress=False)
+    assert len(prof.lut) == len(set(space.units(arch))) and (prof.lut["median_ms"] > 0).all()
+    assert prof.target.name == "ort-cpu-int8" and prof.networks["median_ms"].iloc[0] > 0
+    x = np.random.default_rng(0).standard_normal((1, 8, 16, 16)).astype(np.float32)
+    graph = onnx.load_from_string(_quantized(hwnas.onnx_bytes(_conv().eval(), (8, 16, 16)), x)).graph
+    assert {"QuantizeLinear", "DequantizeLinear", "Conv"} <= {n.op_type for n in graph.node}
+
+
 def test_profile_tables_are_typed(nb201_profile):
     lut = nb201_profile.lut
     assert tuple(lut.columns) == LUT_COLUMNS

@@ -23,7 +23,7 @@ from ._finalize import finalize, finalize_candidate
 from ._finalize_archs import finalize_architectures, read_arch_file, read_search_front
 from ._latency import interleaved_median_ms, measure_onnx_latency
 from ._prune import PrunableChain, PruneResult, find_prunable_chains, prune_channels
-from ._quantize import STATIC_RECIPES, QuantizeResult, quantize_onnx
+from hwnas import STATIC_RECIPES, QuantizeResult, quantize_onnx
 from ._report import markdown_table, write_report
 from ._report_data import report_headline
 from ._run import run_pipeline

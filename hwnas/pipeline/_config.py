@@ -5,9 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import asdict, dataclass
 
-from hwnas import ConfigError
-
-from ._quantize import STATIC_RECIPES
+from hwnas import STATIC_RECIPES, ConfigError
 
 __all__ = ["FinalizeConfig"]
 

@@ -9,13 +9,12 @@ from typing import Sequence
 
 import numpy as np
 
-from hwnas import count_params, export_onnx
+from hwnas import count_params, export_onnx, quantize_onnx
 
 from ._anchors import LatencyAnchor, timed_with_anchors
 from ._config import FinalizeConfig
 from ._evaluate import accuracy, agreement, onnx_predictions, torch_predictions
 from ._latency import interleaved_median_ms
-from ._quantize import quantize_onnx
 
 __all__ = ["Inputs", "error_row", "fp32_row", "int8_row", "timed_pair"]
 

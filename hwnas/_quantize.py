@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hwnas import ConfigError, DataError, HwnasError
+from ._errors import ConfigError, DataError, HwnasError
 
 __all__ = ["QuantizeResult", "quantize_onnx", "STATIC_RECIPES"]
 
