@@ -13,7 +13,7 @@ _PROTOCOL_FLAGS = (("warmup_s", float), ("warmup_runs", int), ("block_ms", float
 
 def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--space", required=True, help="search space (see `hwnas spaces`)")
-    p.add_argument("--target", default="ort-cpu", help="runtime to time on (ort-cpu, torch-cpu, ort-cuda, torch-cuda)")
+    p.add_argument("--target", default="ort-cpu", help="runtime to time on (ort-cpu, ort-cpu-int8, torch-cpu, ort-cuda, torch-cuda)")
     p.add_argument("--threads", type=int, default=1, help="intra-op threads (default 1)")
     p.add_argument("--batch-size", type=int, default=1)
     p.add_argument("--out", default=None,
