@@ -12,7 +12,7 @@ import numpy as np
 from hwnas import ConfigError, SearchSpace, get_space
 
 from ._genes import Universe, genes_keys
-from ._bench_shots import measured_ms, model_threshold, p_within_rows, pick_answer, refit, shoot_best
+from ._bench_shots import grid_step, measured_ms, model_threshold, p_within_rows, pick_answer, refit, shoot_best
 from ._latency_shots import FewShotLatency, shot_design
 from ._oracle import QueryBudget
 from ._pareto import hypervolume_2d, pareto_mask
@@ -102,7 +102,8 @@ def _search_one(t: _Tables, strategy: str, seed: int, n_acc: int, n_lat: int) ->
     out = {"seed": seed, "arch": t.space.format(t.space.make(t.genes[pick])),
            "true_accuracy": float(t.accuracy[pick]), "true_latency_ms": float(t.latency[pick]),
            "within_budget": bool(t.latency[pick] <= t.budget), "latency_verified": verified,
-           "accuracy_queries": acc_q.used, "latency_shots": lat_q.used}
+           "accuracy_queries": acc_q.used, "latency_shots": lat_q.used,
+           "latency_grid_ms": grid_step(lat_q.known.values())}  # 0: continuous; else the recorded step
     if strategy in ("nsga2", "bayes"):
         out["hypervolume_ratio"] = _hv_ratio(t, model, acc_q, lat_q)
     out["wall_s"] = round(time.time() - start, 3)

@@ -60,6 +60,17 @@ def test_bench_search_counts_queries_and_scores_truthfully(tables, strategy):
     if s["within_budget"]:
         assert s["regret"] >= 0
     assert ("hypervolume_ratio" in s) == (strategy == "bayes")
+    assert s["latency_grid_ms"] == 0.0, "gold_6240 records continuous latencies"
+
+
+def test_bench_search_finds_a_table_in_whole_milliseconds(tables):
+    d, acc, lat = tables
+    whole = lat[["arch", DEVICE]].assign(**{DEVICE: lat[DEVICE].round()})  # as phones timed with a ms clock
+    whole.to_csv(d / "whole.csv", index=False)
+    r = bench_search("nb201", d / "acc.csv", "cifar10_test_acc", d / "whole.csv", DEVICE, 0.3, pool=d / "pool.csv",
+                     accuracy_queries=25, latency_shots=6, strategy="random", seeds=1)
+    (s,) = r["seeds"]
+    assert s["latency_grid_ms"] == 1.0 and s["within_budget"] == (s["true_latency_ms"] <= r["budget_ms"])
 
 
 def test_bench_search_cli(tables, tmp_path, capsys):
