@@ -1,6 +1,6 @@
-"""Latency surrogates on this machine's own ort-cpu profiles, next to the plain lookup-table sum.
+"""Latency surrogates on this machine's own profiles, next to the plain lookup-table sum.
 
-For each space with a profile (``profiles/<space>-ort-cpu-t1-b1`` by default, as written by
+For each space with a profile (``profiles/<space>-<target>-t1-b1``, ``--target ort-cpu`` by default, as written by
 ``benchmarks/profile_budget.py``), the profile's whole-network measurements are split into folds
 (networks of one fold held out, the others, at most ``--max-train``, used for fitting); every
 latency predictor is fitted and scored on the held-out networks: share within ±5 % and ±10 %,
@@ -61,6 +61,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--spaces", nargs="+", default=["nb201", "fbnet", "mbconv"])
     ap.add_argument("--root", default=None, help="folder holding the profiles (default ./profiles)")
+    ap.add_argument("--target", default="ort-cpu", help="the profiles' target (e.g. ort-cpu-int8)")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--max-train", type=int, default=100, help="at most this many networks to fit on")
     ap.add_argument("--seed", type=int, default=0)
@@ -71,7 +72,7 @@ def main() -> None:
     started = time.time()
     rows, missing = [], []
     for space in args.spaces:
-        path = default_profile_dir(space, "ort-cpu", root=args.root)
+        path = default_profile_dir(space, args.target, root=args.root)
         if not (path / "manifest.json").is_file():
             missing.append(str(path))
             continue
