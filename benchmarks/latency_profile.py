@@ -1,11 +1,11 @@
 """Latency surrogates on this machine's own profiles, next to the plain lookup-table sum.
 
-For each space with a profile (``profiles/<space>-<target>-t1-b1``, ``--target ort-cpu`` by default, as written by
-``benchmarks/profile_budget.py``), the profile's whole-network measurements are split into folds
-(networks of one fold held out, the others, at most ``--max-train``, used for fitting); every
-latency predictor is fitted and scored on the held-out networks: share within ±5 % and ±10 %,
-MAPE, Kendall tau. ``lut/none`` is the plain sum (no fitting). Not timing-sensitive itself (it
-reads measurements already taken).
+For each space with a profile (``profiles/<space>-<target>-t1-b1``, ``--target ort-cpu`` by
+default, as written by ``benchmarks/profile_budget.py``), the profile's whole-network
+measurements are split into folds (networks of one fold held out, the others, at most
+``--max-train``, used for fitting); every latency predictor is fitted and scored on the held-out
+networks: share within ±5 % and ±10 %, MAPE, Kendall tau. ``lut/none`` is the plain sum (no
+fitting). Not timing-sensitive itself (it reads measurements already taken).
 
     python benchmarks/latency_profile.py                                  # the full run
     python benchmarks/latency_profile.py --root /tmp/pb --folds 2 --name latency_profile_smoke

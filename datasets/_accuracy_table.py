@@ -24,7 +24,8 @@ def load_accuracy_table(path: str | os.PathLike, space: SearchSpace | str,
     empty table, no ``arch`` column, an architecture not in ``space``, a non-numeric or
     out-of-0..100 value) is one ``DataError`` naming the file, the row (1-based data row) and the
     column. A blank cell is an accuracy not measured: NaN, and the row is left out wherever that
-    column is used (a table may give some columns for only some architectures). ``frame.attrs`` holds ``path`` and ``sha256`` (what a fitted predictor was fitted on).
+    column is used (a table may give some columns for only some architectures). ``frame.attrs``
+    holds ``path`` and ``sha256`` (what a fitted predictor was fitted on).
     """
     import pandas as pd
 

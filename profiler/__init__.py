@@ -1,8 +1,8 @@
 """hwnas.profiler: profile a device once into a portable, resumable, shareable lookup table.
 
 ``profile(space, target, out_dir)`` times every distinct unit of a space (and K whole networks)
-on a target (``list_targets()``: ``ort-cpu``, ``ort-cpu-int8``, ``torch-cpu``, and ``ort-cuda`` / ``torch-cuda``
-where a GPU is present) under a ``TimingProtocol``; ``load_profile(dir)`` gives a ``Profile``
+on a target (``list_targets()``: ``ort-cpu``, ``ort-cpu-int8``, ``torch-cpu``, and ``ort-cuda`` /
+``torch-cuda`` where a GPU is present) under a ``TimingProtocol``; ``load_profile(dir)`` gives a ``Profile``
 whose ``lut_sums(archs)`` is the lookup-table estimate the latency predictors start from. The
 default location of a profile is ``default_profile_dir(space, target)``:
 ``profiles/<space>-<target>-t<threads>-b<batch>`` under the working directory.

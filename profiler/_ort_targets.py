@@ -10,12 +10,14 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from hwnas import HwnasError, export_onnx, ort_session, quantize_onnx
+from hwnas import HwnasError, Measurement, export_onnx, ort_session, quantize_onnx
 
 from ._targets import TargetRunner, register_target
 
 if TYPE_CHECKING:
     import torch
+
+    from ._protocol import TimingProtocol
 
 __all__ = ["OrtCpuRunner", "OrtCpuInt8Runner", "OrtCudaRunner"]
 
@@ -93,7 +95,7 @@ class OrtCpuInt8Runner(OrtCpuRunner):
     def compile(self, module: "torch.nn.Module", x: np.ndarray) -> Callable[[], object]:
         return self.compile_onnx(_quantized(_export(module, x), x), x)
 
-    def overhead(self, input_shape: tuple[int, ...], protocol=None):
+    def overhead(self, input_shape: tuple[int, ...], protocol: "TimingProtocol | None" = None) -> Measurement:
         # an identity has nothing to quantize: the fixed cost of a call is FP32's
         return OrtCpuRunner(self.threads, self.batch_size).overhead(input_shape, protocol)
 

@@ -12,7 +12,8 @@ import numpy as np
 from hwnas import ConfigError, SearchSpace, get_space
 
 from ._genes import Universe, genes_keys
-from ._bench_shots import grid_step, measured_ms, model_threshold, p_within_rows, pick_answer, refit, shoot_best
+from ._bench_shots import (grid_step, measured_ms, model_threshold, p_within_rows, pick_answer, refit,
+                           shoot_best)
 from ._latency_shots import FewShotLatency, shot_design
 from ._oracle import QueryBudget
 from ._pareto import hypervolume_2d, pareto_mask

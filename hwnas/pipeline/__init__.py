@@ -14,6 +14,8 @@ surrogates, search under a latency budget, verify the picks on the device, final
 
 from __future__ import annotations
 
+from hwnas import STATIC_RECIPES, QuantizeResult, quantize_onnx
+
 from ._anchors import LatencyAnchor, choose_anchors, neighbour_anchors, timed_with_anchors
 from ._baseline import ORIGIN_REFERENCE, ORIGIN_TRAINING, build_origin_cnn
 from ._candidate import Candidate, candidate_from_arch, origin_baseline
@@ -23,7 +25,6 @@ from ._finalize import finalize, finalize_candidate
 from ._finalize_archs import finalize_architectures, read_arch_file, read_search_front
 from ._latency import interleaved_median_ms, measure_onnx_latency
 from ._prune import PrunableChain, PruneResult, find_prunable_chains, prune_channels
-from hwnas import STATIC_RECIPES, QuantizeResult, quantize_onnx
 from ._report import markdown_table, write_report
 from ._report_data import report_headline
 from ._run import run_pipeline
