@@ -8,6 +8,8 @@ FP32 sum) ranks the measured one (INT8 over FP32, whole networks). Timing-sensit
 quiet machine. Resumes (the profiles do).
 
     python benchmarks/int8_lut.py --space mbconv --networks 30
+    python benchmarks/int8_lut.py --from-profiles profiles/mbconv-ort-cpu-t1-b1 profiles/mbconv-ort-cpu-int8-t1-b1 \
+        --name int8_lut_profiles
 """
 
 from __future__ import annotations
@@ -21,16 +23,35 @@ import numpy as np
 from _common import write_results
 
 
+TARGETS = ("ort-cpu", "ort-cpu-int8")
+
+
 def _measured(prof, archs) -> np.ndarray:
-    ms = dict(zip(prof.networks["arch"], prof.networks["median_ms"].to_numpy(np.float64)))
-    return np.array([ms[prof.space.format(a)] for a in archs])
+    ms = dict(zip(*prof.network_latencies()))
+    return np.array([ms[a] for a in archs])
+
+
+def _profiles(args) -> tuple[dict, list]:
+    """The FP32 and INT8 profiles and the networks both timed: two existing profiles
+    (``--from-profiles``), or the units and networks of sampled architectures profiled here."""
+    from hwnas import get_space
+    from hwnas.profiler import load_profile, profile
+
+    if args.from_profiles:
+        profs = {t: load_profile(d) for t, d in zip(TARGETS, args.from_profiles)}
+        int8_archs = set(profs["ort-cpu-int8"].network_latencies()[0])
+        common = [a for a in profs["ort-cpu"].network_latencies()[0] if a in int8_archs]
+        if len(common) < 3:
+            raise SystemExit(f"int8_lut: the two profiles share {len(common)} timed networks; 3 at least are needed")
+        return profs, common
+    space = get_space(args.space)
+    archs = space.sample_many(args.networks, rng=args.seed)
+    return {t: profile(space, t, Path(args.root) / f"{args.space}-{t}", archs=archs, networks=len(archs))
+            for t in TARGETS}, archs
 
 
 def main() -> None:
     from scipy.stats import kendalltau, spearmanr
-
-    from hwnas import get_space
-    from hwnas.profiler import profile
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--space", default="mbconv")
@@ -38,14 +59,14 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--root", default="/tmp/hwnas-int8-lut", help="where the two profiles are written (resumable)")
     ap.add_argument("--name", default="int8_lut")
+    ap.add_argument("--from-profiles", nargs=2, metavar=("FP32_DIR", "INT8_DIR"),
+                    help="compare two existing profiles of one space on their common networks (no timing)")
     args = ap.parse_args()
     started = time.time()
-    space = get_space(args.space)
-    archs = space.sample_many(args.networks, rng=args.seed)
-    profs = {t: profile(space, t, Path(args.root) / f"{args.space}-{t}", archs=archs, networks=len(archs))
-             for t in ("ort-cpu", "ort-cpu-int8")}
-    fp32, int8 = (_measured(profs[t], archs) for t in ("ort-cpu", "ort-cpu-int8"))
-    lut32, lut8 = (profs[t].lut_sums(archs, subtract_overhead=True) for t in ("ort-cpu", "ort-cpu-int8"))
+    profs, archs = _profiles(args)
+    space = profs["ort-cpu"].space
+    fp32, int8 = (_measured(profs[t], archs) for t in TARGETS)
+    lut32, lut8 = (profs[t].lut_sums(archs, subtract_overhead=True) for t in TARGETS)
     speedup, predicted = fp32 / int8, lut32 / lut8
     rows = [{"arch": space.format(a), "fp32_ms": f, "int8_ms": q, "speedup": s, "fp32_lut_ms": l32,
              "int8_lut_ms": l8, "predicted_speedup": p}
@@ -62,9 +83,11 @@ def main() -> None:
         "share measured speed-up >= 1.5": float(np.mean(speedup >= 1.5)),
         "profile s per unit, fp32": per_unit["ort-cpu"], "profile s per unit, int8": per_unit["ort-cpu-int8"],
     }
-    notes = (f"{args.space}, {len(archs)} networks sampled with seed {args.seed}; sums less (units - 1) x the "
-             "call overhead; speed-up = FP32 / INT8 median latency of the whole network, each timed in its own "
-             "profile (not interleaved). s per unit: the profile's wall time (units and networks) per unit.")
+    where = (f"the common networks of {args.from_profiles[0]} and {args.from_profiles[1]}" if args.from_profiles
+             else f"{len(archs)} networks sampled with seed {args.seed}")
+    notes = (f"{space.name}, {where}; sums less (units - 1) x the call overhead; speed-up = FP32 / INT8 median "
+             "latency of the whole network, each timed in its own profile (not interleaved). s per unit: the "
+             "profile's wall time (units and networks) per unit.")
     print(write_results(args.name, rows, summary, notes=notes, started=started))
 
 
