@@ -66,6 +66,21 @@ def test_quick_run_goes_from_profile_to_report_and_resumes(tmp_path):
     assert len(taken) == 1 and taken[0]["predicted_ms"] > 0 and taken[0]["space"] == found["space"]
 
 
+@pytest.mark.slow
+def test_a_run_for_int8_deployment_verifies_the_speedup_of_its_pick(tmp_path):
+    out = tmp_path / "run"
+    # a speed-up of 0.2x every network reaches: what is checked is that it is measured and kept
+    assert main(SMOKE + ["--out", str(out), "--int8-speedup", "0.2", "--no-baseline", "--no-prune"]) == 0
+    state = json.loads((out / "run.json").read_text())
+    assert "int8 latency surrogate" in [s["stage"] for s in state["stages"]]
+    assert (out / "profile-int8" / "lut.csv").is_file() and (out / "latency_predictor_int8").is_dir()
+    pick = json.loads((out / "candidates.json").read_text())["candidates"][0]
+    assert pick["verified_int8_speedup"] >= 0.2 and pick["predicted_int8_speedup"] > 0
+    assert "## Verified before training" in (out / "report.md").read_text()
+    bad = tmp_path / "bad"
+    assert main(SMOKE + ["--out", str(bad), "--int8-speedup", "1.5", "--int8-profile", str(out / "profile")]) == 2
+
+
 def test_a_malformed_search_result_is_a_clear_error(tmp_path):
     from hwnas import DataError
     from hwnas.pipeline import read_search_front
@@ -101,6 +116,12 @@ def test_run_options_reach_the_config():
                                       "--int8-recipe", "qoperator", "--warmup-epochs", "0.5"])
     cfg = run_config(args)
     assert cfg.verify_tries == 0 and cfg.latency_anchors == 2 and cfg.candidates == RunConfig.quick().candidates
+    int8 = run_config(build_parser().parse_args(["run", "--int8-speedup", "1.5", "--int8-profile", "p"]))
+    assert (int8.int8_speedup, int8.int8_profile_dir) == (1.5, "p") and RunConfig().int8_speedup == 0.0
+    with pytest.raises(ConfigError, match="int8_speedup"):
+        RunConfig(int8_speedup=-1)
+    with pytest.raises(ConfigError, match="int8_speedup needs verify_tries"):
+        RunConfig(int8_speedup=1.5, verify_tries=0)
     assert cfg.finalize.int8_recipes == ("qoperator",) and cfg.finalize.warmup_epochs == 0.5
     with pytest.raises(ConfigError, match="verify_tries"):
         RunConfig(verify_tries=-1)
@@ -152,3 +173,43 @@ def test_verification_keeps_per_budget_the_best_candidate_whose_timing_fits():
     timings.update(slow=0.4, ok=0.32)
     picks, notes = verified_picks(rows, [0.3], time_arch, tries=2)
     assert [p["arch"] for p in picks] == ["tiny"] and "scaled" in notes[0]
+
+
+def test_verification_can_require_a_measured_int8_speedup():
+    from hwnas.pipeline._verify import verified_picks
+
+    rows = [{"arch": a, "predicted_accuracy": acc, "predicted_ms": p}
+            for a, acc, p in [("dw", 9.0, 0.2), ("slow", 8.5, 0.2), ("wide", 8.0, 0.2), ("wider", 7.0, 0.2)]]
+    timings = {"dw": 0.2, "slow": 0.5, "wide": 0.2, "wider": 0.2}
+    speedups = {"dw": 0.9, "slow": 3.0, "wide": 1.6, "wider": 2.0}
+    quantized = []
+
+    def speedup(arch):
+        quantized.append(arch)
+        return speedups[arch]
+
+    picks, notes = verified_picks(rows, [0.3], timings.__getitem__, tries=4, int8_speedup=speedup, min_speedup=1.5)
+    assert [p["arch"] for p in picks] == ["wide"] and picks[0]["verified_int8_speedup"] == 1.6 and notes == []
+    assert quantized == ["dw", "wide"], "only a network whose FP32 timing fits is quantized"
+    closest, notes = verified_picks(rows[:3], [0.3], timings.__getitem__, int8_speedup=speedup, min_speedup=1.8)
+    assert [p["arch"] for p in closest] == ["wide"], "none gains 1.8x: the one that fits and gains most"
+    assert "none of the 3 architectures tried gained 1.8x" in notes[0] and "(1.6x)" in notes[0]
+    plain, _ = verified_picks(rows, [0.3], timings.__getitem__)
+    assert plain[0]["arch"] == "dw" and "verified_int8_speedup" not in plain[0]
+    # the INT8 tables' ranking narrows the tries to the budget's top speed-ups first
+    ranked = [dict(r, predicted_int8_speedup=x) for r, x in zip(rows, [0.7, 1.2, 1.1, 1.3])]
+    quantized.clear()
+    picks, _ = verified_picks(ranked, [0.3], timings.__getitem__, int8_speedup=speedup, min_speedup=1.5,
+                              speedup_quantile=0.5)
+    assert [p["arch"] for p in picks] == ["wider"] and quantized == ["wider"], "dw and wide ranked out"
+
+
+def test_the_int8_speedup_timer_quantizes_and_times_a_real_network():
+    from hwnas import create_space
+    from hwnas.pipeline import RunConfig
+    from hwnas.pipeline._verify import int8_speedup_timer
+
+    space = create_space("mbconv", **RunConfig.quick().space_config, resolutions=[16])
+    arch = space.format(space.sample(rng=0))
+    speedup = int8_speedup_timer(space, (3, 16, 16), 10, rounds=1)(arch)
+    assert 0.1 < speedup < 10

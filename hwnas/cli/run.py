@@ -34,6 +34,10 @@ def _args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--candidates", type=int, default=None, help="architectures to finalize")
     p.add_argument("--verify-tries", type=int, default=None,
                    help="time up to N of each budget's best architectures before training (0: trust the surrogate)")
+    p.add_argument("--int8-speedup", type=float, default=None,
+                   help="a verified pick must also run at least this many times faster in INT8 (0: not checked)")
+    p.add_argument("--int8-profile", default=None,
+                   help="with --int8-speedup: reuse this ort-cpu-int8 profile (else one is measured)")
     p.add_argument("--latency-anchors", type=int, default=None,
                    help="profiled networks re-timed next to each finalized model to re-anchor its prediction")
     p.add_argument("--no-baseline", action="store_true", help="do not finalize the origin CNN")
@@ -46,7 +50,7 @@ _RUN_FIELDS = {"profile_networks": "profile_networks", "latency_predictor": "lat
                "proxy_epochs": "proxy_epochs", "proxy_subset": "proxy_subset", "strategy": "strategy",
                "search_evals": "search_evals", "budget_ms": "budget_ms", "budget_fraction": "budget_fraction",
                "candidates": "candidates", "latency_anchors": "latency_anchors",
-               "verify_tries": "verify_tries"}
+               "verify_tries": "verify_tries", "int8_speedup": "int8_speedup"}
 
 
 def run_config(args: argparse.Namespace):
@@ -66,7 +70,8 @@ def run_config(args: argparse.Namespace):
             raise ConfigError("--space-config must be a JSON object")
     if args.extra_budget_ms:
         changes["extra_budgets_ms"] = tuple(args.extra_budget_ms)
-    changes.update(data=args.data, data_dir=args.data_dir, profile_dir=args.profile, baseline=not args.no_baseline,
+    changes.update(data=args.data, data_dir=args.data_dir, profile_dir=args.profile,
+                   int8_profile_dir=args.int8_profile, baseline=not args.no_baseline,
                    seed=args.seed if args.seed is not None else preset.seed,
                    finalize=preset.finalize.replace(**finalize_overrides(args)))
     return preset.replace(**changes)

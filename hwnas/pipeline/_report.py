@@ -50,13 +50,21 @@ def _plots(directory: Path, records, front, budget_ms) -> tuple[list[str], str]:
     return lines, ""
 
 
+def _verified_row(r: dict) -> dict:
+    return {"arch": r["arch"], "budget_ms": r.get("budget_ms"), "predicted_ms": r.get("predicted_ms"),
+            "verified_ms": r["verified_ms"], "int8_speedup": r.get("verified_int8_speedup"),
+            "int8_speedup_tables": r.get("predicted_int8_speedup")}
+
+
 def write_report(directory: str | os.PathLike, records: Sequence[dict], front: Sequence[dict] = (),
                  context: dict | None = None) -> Path:
     """Write ``report.md`` (and its PNGs) into ``directory``; returns its path.
 
     ``records`` are finalize records, ``front`` the search's Pareto front (``arch``,
     ``predicted_ms``, ``predicted_accuracy``), ``context`` what the run was: ``title``,
-    ``dataset``, ``notes`` (lines), ``space``, ``target``, ``budget_ms``, ``stages`` (rows).
+    ``dataset``, ``notes`` (lines), ``space``, ``target``, ``budget_ms``, ``stages`` (rows),
+    ``verified`` (the candidates timed before training: ``arch``, ``budget_ms``, ``predicted_ms``,
+    ``verified_ms``, maybe ``verified_int8_speedup``).
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -74,6 +82,12 @@ def write_report(directory: str | os.PathLike, records: Sequence[dict], front: S
         shown = [front[i] for i in sorted({round(j * (len(front) - 1) / 24) for j in range(25)})]
         md += ["## Predicted Pareto front", "", f"{len(front)} architectures; {len(shown)} shown, evenly spaced.", "",
                markdown_table(shown), ""]
+    verified = [_verified_row(r) for r in ctx.get("verified", []) if "verified_ms" in r]
+    if verified:
+        md += ["## Verified before training", "", "Each budget's pick timed on the device (random weights, in "
+               "alternation with the baseline CNN, in the time frame of its first measurement) before "
+               "training; `int8_speedup` is FP32 over static INT8 of the same graph, when asked for.", "",
+               markdown_table(verified), ""]
     md += ["## Finalized models", "", "`surrogate_ms` is the latency surrogate's prediction from the profile; "
            "`predicted_ms` re-anchors it on one-gene neighbours of the model timed in alternation with it "
            "(their median measured/predicted ratio), so that it and `measured_ms` see the same machine "

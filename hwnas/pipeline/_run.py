@@ -15,18 +15,20 @@ from ._finalize import finalize
 from ._io import write_json_atomic
 from ._report import write_report
 from ._run_config import RunConfig
-from ._verify import baseline_frame_timer, verified_picks
+from ._verify import baseline_frame_timer, int8_speedup_timer, verified_picks
 from ._run_stages import (
     accuracy_stage,
     baseline_latency,
     feasible_records,
     front_records,
+    int8_latency_stage,
     latency_stage,
     make_space,
     pick_candidates,
     profile_stage,
     proxy_architectures,
     search_stage,
+    with_int8_speedup,
 )
 
 __all__ = ["run_pipeline"]
@@ -92,6 +94,11 @@ def run_pipeline(out_dir: str | os.PathLike = "hwnas-run", config: RunConfig | N
         prof = profile_stage(space, shape, cfg, out, progress)
     with stages.stage("latency surrogate", cfg.latency_predictor):
         lat = latency_stage(space, prof, cfg, out)
+    if cfg.int8_speedup > 0:
+        with stages.stage("int8 latency surrogate", "reused" if cfg.int8_profile_dir else "measured"):
+            lat_int8 = int8_latency_stage(space, shape, cfg, out, progress)
+    else:
+        lat_int8 = None
     with stages.stage("accuracy surrogate", f"{cfg.proxy_archs} proxy trainings"):
         archs = proxy_architectures(space, lat, max(budgets), cfg.proxy_archs, cfg.seed)
         acc, proxies = accuracy_stage(space, archs, dataset, cfg, out, progress)
@@ -103,8 +110,10 @@ def run_pipeline(out_dir: str | os.PathLike = "hwnas-run", config: RunConfig | N
         if not front:
             state["notes"].append(f"No architecture is predicted within {max(budgets):.4g} ms: the fastest "
                                   "ones found were finalized instead.")
-    with stages.stage("verify", f"up to {cfg.verify_tries} timings per budget"):
-        chosen = _choose(space, front, result, budgets, baseline_ms, dataset, cfg, out, state)
+    int8_note = f", INT8 >= {cfg.int8_speedup:g}x" if cfg.int8_speedup > 0 else ""
+    with stages.stage("verify", f"up to {cfg.verify_tries} timings per budget{int8_note}"):
+        chosen = _choose(space, front, result, budgets, baseline_ms, dataset, cfg, out, state,
+                         (lat, lat_int8) if lat_int8 is not None else None)
         state["candidates"] = chosen
     with stages.stage("finalize", f"{cfg.candidates} candidates" + (" + baseline" if cfg.baseline else "")):
         cands = [candidate_from_arch(space, r["arch"], predicted_ms=r["predicted_ms"],
@@ -118,23 +127,30 @@ def run_pipeline(out_dir: str | os.PathLike = "hwnas-run", config: RunConfig | N
 
 
 def _choose(space, front, result, budgets, baseline_ms, dataset, cfg: RunConfig, out: Path,
-            state: dict) -> list[dict]:
-    """The candidates: per budget the most accurate one whose timing fits it (``verify_tries > 0``),
-    then the usual spread along the front; saved, so that a resumed run trains the same ones."""
+            state: dict, int8_surrogates: tuple | None = None) -> list[dict]:
+    """The candidates: per budget the most accurate one whose timing fits it (``verify_tries > 0``;
+    with ``int8_surrogates``, FP32 and INT8 latency, among every feasible architecture the search
+    evaluated, ranked for INT8 speed-up), then the usual spread along the front; saved, so that a
+    resumed run trains the same ones."""
     saved = out / "candidates.json"
     if saved.is_file():
         doc = json.loads(saved.read_text())
         state["notes"].extend(doc.get("notes", []))
         return doc["candidates"]
     first_notes = len(state["notes"])
-    fallback = feasible_records(result, 4 * cfg.candidates)
+    fallback = feasible_records(result, max(4 * cfg.candidates, cfg.verify_tries * len(budgets)))
     verified: list[dict] = []
     if cfg.verify_tries > 0:
-        fin = cfg.finalize
-        timer = baseline_frame_timer(space, out / "baseline_latency.onnx", baseline_ms,
-                                     tuple(dataset.input_shape), dataset.num_classes, fin.target,
-                                     fin.latency_threads, seed=cfg.seed)
-        verified, notes = verified_picks([*front, *fallback], budgets, timer, cfg.verify_tries)
+        fin, shape = cfg.finalize, tuple(dataset.input_shape)
+        timer = baseline_frame_timer(space, out / "baseline_latency.onnx", baseline_ms, shape,
+                                     dataset.num_classes, fin.target, fin.latency_threads, seed=cfg.seed)
+        int8 = (int8_speedup_timer(space, shape, dataset.num_classes, fin.target, fin.latency_threads,
+                                   seed=cfg.seed) if cfg.int8_speedup > 0 else None)
+        rows = [*front, *fallback]
+        if int8_surrogates is not None:
+            rows = with_int8_speedup([*front, *feasible_records(result, len(result.frame()))], space,
+                                     *int8_surrogates)
+        verified, notes = verified_picks(rows, budgets, timer, cfg.verify_tries, int8, cfg.int8_speedup)
         state["notes"].extend(notes)
     chosen = list(verified)
     for row in pick_candidates(front, cfg.candidates, budgets, fallback):
@@ -158,5 +174,6 @@ def _context(cfg: RunConfig, state: dict, space: str) -> dict:
     return {"title": "hwnas run", "dataset": state["dataset"], "space": space,
             "target": f"{cfg.finalize.target}, {cfg.finalize.latency_threads} thread(s)",
             "budget_ms": max(state["budgets_ms"]), "stages": state["stages"],
+            "verified": state.get("candidates", []),
             "notes": state["notes"] + [f"Latency budgets: {budgets} ms (the origin CNN measures "
                                        f"{state['baseline_ms']:.4g} ms here)."]}

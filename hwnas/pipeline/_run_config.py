@@ -40,9 +40,13 @@ class RunConfig:
     accurate architecture under each budget, and more of the front up to ``candidates``, are
     finalized with ``finalize``, next to the baseline when ``baseline``. Before training, up to
     ``verify_tries`` of each budget's best architectures are timed until one fits the budget
-    (0: trust the surrogate). Each finalized model is timed next to ``latency_anchors`` one-gene
-    neighbours, which re-anchor its prediction on the machine's state at that moment (0: report
-    the surrogate's prediction as is).
+    (0: trust the surrogate); with ``int8_speedup`` > 0 the one kept must also run at least that
+    many times faster once quantized to static INT8 (a model to deploy in INT8: the speed-up
+    varies from below 1x to above 2x among networks of equal FP32 latency); the networks tried
+    are then those an INT8 lookup table (``int8_profile_dir``, else profiled in the run on
+    ``ort-cpu-int8``) ranks among the top tenth of the budget's for speed-up. Each finalized
+    model is timed next to ``latency_anchors`` one-gene neighbours, which re-anchor its
+    prediction on the machine's state at that moment (0: report the surrogate's prediction as is).
     """
 
     data: str = "auto"
@@ -65,6 +69,8 @@ class RunConfig:
     candidates: int = 2
     latency_anchors: int = 4
     verify_tries: int = 4
+    int8_speedup: float = 0.0
+    int8_profile_dir: str | None = None
     baseline: bool = True
     seed: int = 0
     finalize: FinalizeConfig = field(default_factory=lambda: FinalizeConfig(epochs=10, train_subset=10000))
@@ -79,6 +85,8 @@ class RunConfig:
             (self.candidates >= 1, f"candidates must be >= 1, got {self.candidates}"),
             (self.latency_anchors >= 0, f"latency_anchors must be >= 0, got {self.latency_anchors}"),
             (self.verify_tries >= 0, f"verify_tries must be >= 0, got {self.verify_tries}"),
+            (0 <= self.int8_speedup <= 10, f"int8_speedup must be in [0, 10], got {self.int8_speedup}"),
+            (self.int8_speedup == 0 or self.verify_tries > 0, "int8_speedup needs verify_tries > 0 (it is measured)"),
             (self.budget_ms is None or self.budget_ms > 0, f"budget_ms must be > 0, got {self.budget_ms}"),
             (0 < self.budget_fraction <= 10, f"budget_fraction must be in (0, 10], got {self.budget_fraction}"),
             (all(b > 0 for b in self.extra_budgets_ms), f"budgets must be > 0, got {self.extra_budgets_ms}"),

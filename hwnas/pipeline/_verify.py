@@ -6,6 +6,18 @@ their values) in alternation with the baseline CNN, and expressed in the time fr
 baseline's measurement at the start of the run (``ms * baseline_ms / baseline_now_ms``), so that a
 machine busier now than then neither rejects nor admits a candidate by itself. The first that
 fits is kept; the measurement is recorded (``verified_ms``), never used as the prediction.
+
+A run that deploys INT8 can also ask that a pick gain from it (``min_speedup``): INT8 pays on wide
+pointwise convolutions and loses on depthwise ones and small layers, so among networks of equal
+FP32 latency the speed-up once quantized ranges from below 1x to above 2x (0.9-2.2x over the 20
+most accurate of one search here). Each candidate that fits its budget is then quantized to
+static INT8 (QDQ, per-channel, seeded random calibration: INT8 kernels take as long whatever the
+scales) and timed in alternation with its FP32 graph; its speed-up is recorded
+(``verified_int8_speedup``). The most accurate networks of a search are often near copies of
+one another that all lose from INT8 (here the best under 1 ms all ran at 32 px with 7x7
+depthwise stages: 0.7-0.9x); rows with a ``predicted_int8_speedup`` (FP32 over INT8 lookup
+tables) are therefore first narrowed, per budget, to those the tables rank in the top
+``1 - speedup_quantile`` of the budget's rows.
 """
 
 from __future__ import annotations
@@ -16,11 +28,11 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from hwnas import SearchSpace, export_onnx
+from hwnas import HwnasError, SearchSpace, export_onnx, quantize_onnx
 
 from ._latency import interleaved_median_ms
 
-__all__ = ["verified_picks", "baseline_frame_timer"]
+__all__ = ["verified_picks", "baseline_frame_timer", "int8_speedup_timer"]
 
 
 def baseline_frame_timer(space: SearchSpace, baseline_onnx: Path, baseline_ms: float,
@@ -41,45 +53,119 @@ def baseline_frame_timer(space: SearchSpace, baseline_onnx: Path, baseline_ms: f
     return time_arch
 
 
+def int8_speedup_timer(space: SearchSpace, input_shape: tuple[int, int, int], num_classes: int,
+                       target: str = "ort-cpu", threads: int = 1, rounds: int = 5,
+                       seed: int = 0) -> Callable[[str], float]:
+    """``speedup(arch) -> FP32 ms / INT8 ms``: the architecture (random weights) and its static INT8
+    graph timed in alternation; 0.0 when it cannot be quantized statically (it then has no
+    speed-up to count on)."""
+    import torch
+
+    calibration = np.random.default_rng(seed).normal(size=(8, *input_shape)).astype(np.float32)
+
+    def speedup(arch: str) -> float:
+        with tempfile.TemporaryDirectory() as tmp:
+            torch.manual_seed(seed)
+            model = space.build(space.as_arch(arch), num_classes, tuple(input_shape)).eval()
+            fp32 = export_onnx(model, input_shape, Path(tmp) / "candidate.onnx")
+            try:
+                done = quantize_onnx(fp32, Path(tmp) / "candidate.int8.onnx", calibration, recipe="qdq")
+            except HwnasError:
+                return 0.0
+            if done.mode != "static":
+                return 0.0
+            fp32_ms, int8_ms = interleaved_median_ms([fp32, done.path], input_shape, target, threads, rounds)
+        return fp32_ms / int8_ms
+
+    return speedup
+
+
 def verified_picks(ranked: Sequence[dict], budgets_ms: Sequence[float], time_arch: Callable[[str], float],
-                   tries: int = 4) -> tuple[list[dict], list[str]]:
+                   tries: int = 4, int8_speedup: Callable[[str], float] | None = None,
+                   min_speedup: float = 0.0, speedup_quantile: float = 0.9) -> tuple[list[dict], list[str]]:
     """Per budget (smallest first), the most accurate of ``ranked`` (rows with ``arch``,
     ``predicted_ms``, ``predicted_accuracy``) predicted within it whose timing fits it, trying at
-    most ``tries``. When none fits and the timings show the surrogate optimistic (median
-    measured/predicted ratio above 1), a second round of at most ``tries`` takes the most accurate
-    whose prediction times that ratio fits. Returns the picks (with ``verified_ms`` and
-    ``budget_ms``) and notes on the budgets where none fitted."""
+    most ``tries``; with ``int8_speedup``, one that fits must also measure at least
+    ``min_speedup`` from INT8 (rows with ``predicted_int8_speedup`` are narrowed to the budget's
+    ``speedup_quantile`` and above first). When none fits and the timings show the surrogate
+    optimistic (median measured/predicted ratio above 1), a second round of at most ``tries`` takes the most accurate
+    whose prediction times that ratio fits; when architectures fit but none gained ``min_speedup``,
+    the one that gained most is kept. Returns the picks (with ``verified_ms``, ``budget_ms``
+    and ``verified_int8_speedup`` when checked) and notes on the budgets where none fitted."""
     ranked = sorted(ranked, key=lambda r: -r["predicted_accuracy"])
-    timed: dict[str, float] = {}
+    check = _Check(time_arch, int8_speedup, min_speedup)
     picks: list[dict] = []
     notes: list[str] = []
     for budget in sorted(budgets_ms):
         taken = {p["arch"] for p in picks}
-        options = [r for r in ranked if r["predicted_ms"] <= budget and r["arch"] not in taken][:tries]
-        pick = _first_fitting(options, budget, time_arch, timed)
+        within = _int8_friendly([r for r in ranked if r["predicted_ms"] <= budget], speedup_quantile)
+        options = [r for r in within if r["arch"] not in taken][:tries]
+        pick = check.first_fitting(options, budget)
         if pick is None and options:
-            ratio = float(np.median([timed[r["arch"]] / r["predicted_ms"] for r in options]))
-            retry = [r for r in ranked if r["predicted_ms"] * ratio <= budget and r["arch"] not in taken
-                     and r["arch"] not in timed][:tries] if ratio > 1 else []
-            pick = _first_fitting(retry, budget, time_arch, timed)
-            if pick is None:
-                notes.append(f"None of the {len(options) + len(retry)} architectures tried (the most accurate "
+            ratio = float(np.median([check.ms[r["arch"]] / r["predicted_ms"] for r in options]))
+            scaled = _int8_friendly([r for r in ranked if r["predicted_ms"] * ratio <= budget], speedup_quantile)
+            retry = [r for r in scaled if r["arch"] not in taken and r["arch"] not in check.ms][:tries] \
+                if ratio > 1 else []
+            pick = check.first_fitting(retry, budget)
+            tried = [*options, *retry]
+            closest = check.largest_speedup(tried, budget) if pick is None else None
+            if closest is not None:  # a measured network that fits, short of the gain: better than none
+                pick = closest
+                notes.append(f"Under {budget:.4g} ms none of the {len(tried)} architectures tried gained "
+                             f"{min_speedup:.3g}x from INT8 before training; the pick is the one of them that "
+                             f"fits and gained most ({check.speedup[pick['arch']]:.3g}x).")
+            elif pick is None:
+                notes.append(f"None of the {len(tried)} architectures tried (the most accurate "
                              f"predicted within {budget:.4g} ms, then within it once scaled by the measured/"
                              f"predicted ratio {ratio:.3g}) measured within it before training.")
-            else:
+            elif retry:
                 notes.append(f"Under {budget:.4g} ms the surrogate's picks measured {ratio:.3g}x their prediction: "
                              f"the pick is the most accurate whose prediction fits once scaled by that.")
         if pick is not None:
-            picks.append(dict(pick, verified_ms=timed[pick["arch"]], budget_ms=budget))
+            picks.append(dict(pick, budget_ms=budget, **check.record(pick["arch"])))
     return picks, notes
 
 
-def _first_fitting(options: Sequence[dict], budget: float, time_arch: Callable[[str], float],
-                   timed: dict[str, float]) -> dict | None:
-    """The first of ``options`` whose timing (cached in ``timed``) fits ``budget``."""
-    for row in options:
-        if row["arch"] not in timed:
-            timed[row["arch"]] = time_arch(row["arch"])
-        if timed[row["arch"]] <= budget:
-            return row
-    return None
+def _int8_friendly(rows: list[dict], quantile: float) -> list[dict]:
+    """Rows whose ``predicted_int8_speedup`` is at or above its ``quantile`` among ``rows`` (all
+    of them when they have none), in their order."""
+    speedups = [r.get("predicted_int8_speedup") for r in rows]
+    if not rows or any(x is None for x in speedups):
+        return rows
+    cut = float(np.quantile(speedups, quantile))
+    return [r for r, x in zip(rows, speedups) if x >= cut]
+
+
+class _Check:
+    """Timings of the candidates (each architecture timed once) and whether one fits a budget."""
+
+    def __init__(self, time_arch: Callable[[str], float], int8_speedup: Callable[[str], float] | None,
+                 min_speedup: float) -> None:
+        self.time_arch, self.int8_speedup, self.min_speedup = time_arch, int8_speedup, min_speedup
+        self.ms: dict[str, float] = {}
+        self.speedup: dict[str, float] = {}
+
+    def fits(self, arch: str, budget: float) -> bool:
+        if arch not in self.ms:
+            self.ms[arch] = self.time_arch(arch)
+        if self.ms[arch] > budget:
+            return False
+        if self.int8_speedup is None:
+            return True
+        if arch not in self.speedup:  # timed only once the FP32 latency fits: quantizing costs seconds
+            self.speedup[arch] = self.int8_speedup(arch)
+        return self.speedup[arch] >= self.min_speedup
+
+    def first_fitting(self, options: Sequence[dict], budget: float) -> dict | None:
+        return next((row for row in options if self.fits(row["arch"], budget)), None)
+
+    def record(self, arch: str) -> dict:
+        out = {"verified_ms": self.ms[arch]}
+        if arch in self.speedup:
+            out["verified_int8_speedup"] = self.speedup[arch]
+        return out
+
+    def largest_speedup(self, tried: Sequence[dict], budget: float) -> dict | None:
+        """Of the rows ``tried`` that fit ``budget``, the one whose INT8 speed-up was largest."""
+        fitting = [r for r in tried if r["arch"] in self.speedup and self.ms[r["arch"]] <= budget]
+        return max(fitting, key=lambda r: self.speedup[r["arch"]], default=None)
