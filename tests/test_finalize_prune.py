@@ -109,3 +109,29 @@ def test_pruning_is_deterministic():
     a = prune_channels(_net(), 0.5).model.state_dict()
     b = prune_channels(_net(), 0.5).model.state_dict()
     assert all(np.array_equal(a[k].numpy(), b[k].numpy()) for k in a)
+
+
+def test_calibrated_pruning_removes_what_does_not_vary_and_folds_its_mean_into_the_bias():
+    net = build_origin_cnn().eval()
+    fc1 = net[4]  # Linear 4096 -> 256, ReLU, Linear 256 -> 10: its 256 hidden units are a chain
+    with torch.no_grad():
+        fc1.weight[:128] = 0.0  # half the hidden units output a constant the classifier relies on
+        fc1.bias[:128] = torch.linspace(0.5, 2.0, 128)
+        fc1.weight[128:] *= 10.0  # and the other half vary strongly
+    calibration = torch.randn(32, 3, 32, 32).numpy()
+    x = torch.randn(4, 3, 32, 32)
+    calibrated = prune_channels(net, keep_ratio=0.5, calibration=calibration).model
+    torch.testing.assert_close(calibrated(x), net(x), atol=1e-4, rtol=1e-4)
+    by_weights = prune_channels(net, keep_ratio=0.5).model  # drops the constant units and their mean
+    assert not torch.allclose(by_weights(x), net(x), atol=1e-2)
+
+
+def test_calibrated_pruning_of_an_inverted_residual_network_runs_and_exports(tmp_path):
+    net = _net()
+    calibration = torch.randn(16, 3, 32, 32).numpy()
+    pruned = prune_channels(net, keep_ratio=0.5, calibration=calibration).model
+    assert pruned[3].project[0].bias is not None, "the removed channels' mean is a bias now"
+    x = torch.randn(2, 3, 32, 32)
+    assert pruned(x).shape == net(x).shape
+    path = export_onnx(pruned, (3, 32, 32), tmp_path / "p.onnx")
+    assert path.stat().st_size > 0

@@ -18,7 +18,7 @@ class FinalizeConfig:
     trains on a class-balanced share of the training set, ``test_limit`` scores a seeded random
     share of the test images: both are for smoke runs). ``tune_trials > 0`` tunes lr and weight decay with
     optuna first. ``prune_keep`` is the share of each block's hidden channels kept by pruning
-    (``None``: no pruning), followed by ``finetune_epochs`` at a tenth of the learning rate.
+    (``None``: no pruning), followed by ``finetune_epochs`` at a quarter of the learning rate.
     ``quantize`` is ``static`` (calibrated on ``calibration_images`` training images; each of
     ``int8_recipes``, see ``STATIC_RECIPES``, is made and timed next to the FP32 model, and the
     fastest kept among those losing at most ``int8_max_loss`` accuracy points on

