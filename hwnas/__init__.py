@@ -22,7 +22,7 @@ from ._io import write_json_atomic
 from ._measure import Measurement, Target
 from ._metrics import count_flops, count_params
 from ._onnx import export_onnx, onnx_bytes, ort_session, run_ort
-from ._quantize import STATIC_RECIPES, QuantizeResult, quantize_onnx
+from ._quantize import STATIC_RECIPES, QuantizeResult, quantize_for_timing, quantize_onnx
 from ._space import Choice, Graph, SearchSpace, as_rng, create_space, get_space, list_spaces, register_space
 from ._unit import UNIT_FIELDS, Unit, build_unit, list_unit_ops, register_unit_op
 
@@ -64,6 +64,7 @@ __all__ = [
     "list_unit_ops",
     "onnx_bytes",
     "ort_session",
+    "quantize_for_timing",
     "quantize_onnx",
     "register_space",
     "register_unit_op",

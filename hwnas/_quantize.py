@@ -11,7 +11,7 @@ import numpy as np
 
 from ._errors import ConfigError, DataError, HwnasError
 
-__all__ = ["QuantizeResult", "quantize_onnx", "STATIC_RECIPES"]
+__all__ = ["QuantizeResult", "quantize_onnx", "quantize_for_timing", "STATIC_RECIPES"]
 
 # Ways to make the INT8 static model. Which one is fastest depends on the network and the CPU
 # (per-op quantize/dequantize and requantization overhead against the INT8 kernels' gain), so the
@@ -93,6 +93,25 @@ def quantize_onnx(fp32_path: str | os.PathLike, out_path: str | os.PathLike,
         os.replace(tmp_out, out_path)
     static = not (mode == "dynamic" or reason)
     return QuantizeResult(out_path, "static" if static else "dynamic", reason, recipe if static else "")
+
+
+def quantize_for_timing(fp32_path: str | os.PathLike, out_path: str | os.PathLike, calibration: np.ndarray,
+                        batch_size: int = 1) -> Path:
+    """The static INT8 graph (``qdq`` recipe) of an FP32 model, made to be *timed*: calibration
+    on any input will do (INT8 kernels take as long whatever the scales). Raises ``HwnasError``
+    when static quantization fails: a dynamic graph would be timed as if it were the static one.
+    The quantizer's per-weight warnings on the root logger are kept quiet."""
+    import logging
+
+    before = logging.root.manager.disable
+    logging.disable(logging.WARNING)  # the quantizer warns on the root logger for every 1-D weight
+    try:
+        done = quantize_onnx(fp32_path, out_path, calibration, mode="static", batch_size=batch_size, recipe="qdq")
+    finally:
+        logging.disable(before)
+    if done.mode != "static":
+        raise HwnasError(done.fallback_reason)
+    return done.path
 
 
 def _static(pre: Path, out: Path, calibration: np.ndarray, batch_size: int, recipe: str) -> None:

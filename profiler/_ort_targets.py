@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from hwnas import HwnasError, Measurement, export_onnx, ort_session, quantize_onnx
+from hwnas import HwnasError, Measurement, export_onnx, ort_session, quantize_for_timing
 
 from ._targets import TargetRunner, register_target
 
@@ -102,20 +102,13 @@ class OrtCpuInt8Runner(OrtCpuRunner):
 
 def _quantized(model: bytes, x: np.ndarray) -> bytes:
     """The static INT8 (QDQ) graph of an FP32 ONNX model, calibrated on ``x``."""
-    import logging
-
     with tempfile.TemporaryDirectory() as tmp:
-        fp32, int8 = Path(tmp) / "m.onnx", Path(tmp) / "m.int8.onnx"
+        fp32 = Path(tmp) / "m.onnx"
         fp32.write_bytes(model)
-        before = logging.root.manager.disable
-        logging.disable(logging.WARNING)  # the quantizer warns on the root logger for every 1-D weight
         try:
-            done = quantize_onnx(fp32, int8, x, mode="static", batch_size=x.shape[0], recipe="qdq")
-        finally:
-            logging.disable(before)
-        if done.mode != "static":  # a dynamic graph would be timed as if it were the static one
-            raise HwnasError(f"ort-cpu-int8: {done.fallback_reason}")
-        return int8.read_bytes()
+            return quantize_for_timing(fp32, Path(tmp) / "m.int8.onnx", x, batch_size=x.shape[0]).read_bytes()
+        except HwnasError as exc:
+            raise HwnasError(f"ort-cpu-int8: {exc}") from exc
 
 
 @register_target

@@ -54,6 +54,17 @@ def test_dynamic_mode_and_fallback_without_calibration(fp32, tmp_path):
     assert fallback.mode == "dynamic" and "calibration" in fallback.fallback_reason
 
 
+def test_a_graph_made_for_timing_is_static_or_an_error(fp32, tmp_path):
+    from hwnas import quantize_for_timing
+
+    _, path = fp32
+    noise = np.random.default_rng(0).normal(size=(4, 3, 16, 16)).astype(np.float32)
+    int8 = quantize_for_timing(path, tmp_path / "t.onnx", noise)
+    assert {"QuantizeLinear", "DequantizeLinear"} <= _ops(int8)
+    with pytest.raises(HwnasError, match="no calibration images"):  # a dynamic graph is never timed as static
+        quantize_for_timing(path, tmp_path / "none.onnx", noise[:0])
+
+
 def test_bad_inputs_are_clear_errors(tmp_path):
     with pytest.raises(DataError, match="not found"):
         quantize_onnx(tmp_path / "missing.onnx", tmp_path / "o.onnx", None)

@@ -208,10 +208,9 @@ def _fold_removed(model, chain: PrunableChain, removed: "torch.Tensor", mean: "t
     (exact for a 1x1 convolution or a linear layer, border effects aside for a kxk one)."""
     import torch
 
-    out_channels = dict(model.named_modules())[chain.consumer].weight.shape[0]
-    per_input = weights.reshape(weights.shape[0], out_channels, -1).sum(-1)  # inputs x outputs
+    consumer = model.get_submodule(chain.consumer)
+    per_input = weights.reshape(weights.shape[0], consumer.weight.shape[0], -1).sum(-1)  # inputs x outputs
     shift = (per_input[removed] * mean[removed, None]).sum(0)
-    consumer = dict(model.named_modules())[chain.consumer]
     if consumer.bias is None:
         consumer.bias = torch.nn.Parameter(shift.to(consumer.weight.dtype))
     else:
@@ -240,7 +239,7 @@ def prune_channels(model: "torch.nn.Module", keep_ratio: float = 0.5, multiple: 
     with torch.no_grad():
         for chain in chains:
             k = _kept_count(chain.channels, keep_ratio, multiple)
-            weights = _input_weights(dict(pruned.named_modules())[chain.consumer])
+            weights = _input_weights(pruned.get_submodule(chain.consumer))
             if chain.consumer in stats:
                 mean, std = stats[chain.consumer]
                 scores = std * weights.norm(dim=1)

@@ -138,7 +138,8 @@ def _choose(space, front, result, budgets, baseline_ms, dataset, cfg: RunConfig,
         state["notes"].extend(doc.get("notes", []))
         return doc["candidates"]
     first_notes = len(state["notes"])
-    fallback = feasible_records(result, max(4 * cfg.candidates, cfg.verify_tries * len(budgets)))
+    feasible = feasible_records(result)  # most accurate first
+    fallback = feasible[:max(4 * cfg.candidates, cfg.verify_tries * len(budgets))]
     verified: list[dict] = []
     if cfg.verify_tries > 0:
         fin, shape = cfg.finalize, tuple(dataset.input_shape)
@@ -148,8 +149,7 @@ def _choose(space, front, result, budgets, baseline_ms, dataset, cfg: RunConfig,
                                    seed=cfg.seed) if cfg.int8_speedup > 0 else None)
         rows = [*front, *fallback]
         if int8_surrogates is not None:
-            rows = with_int8_speedup([*front, *feasible_records(result, len(result.frame()))], space,
-                                     *int8_surrogates)
+            rows = with_int8_speedup([*front, *feasible], space, *int8_surrogates)
         verified, notes = verified_picks(rows, budgets, timer, cfg.verify_tries, int8, cfg.int8_speedup)
         state["notes"].extend(notes)
     chosen = list(verified)

@@ -16,8 +16,8 @@ from ._latency import measure_onnx_latency
 from ._run_config import RunConfig
 
 __all__ = ["make_space", "baseline_latency", "profile_stage", "int8_latency_stage", "latency_stage",
-           "proxy_architectures",
-           "accuracy_stage", "search_stage", "front_records", "feasible_records", "pick_candidates"]
+           "proxy_architectures", "accuracy_stage", "search_stage", "front_records", "with_int8_speedup",
+           "feasible_records", "pick_candidates"]
 
 
 def make_space(cfg: RunConfig, input_shape: tuple[int, int, int]) -> SearchSpace:
@@ -62,13 +62,11 @@ def profile_stage(space: SearchSpace, input_shape, cfg: RunConfig, out: Path, pr
 
 
 def int8_latency_stage(space: SearchSpace, input_shape, cfg: RunConfig, out: Path, progress: bool):
-    """With ``cfg.int8_speedup``: the INT8 latency surrogate, from ``cfg.int8_profile_dir`` or a
-    profile of this machine on ``ort-cpu-int8`` (2-3x an FP32 profile's time); else None."""
+    """The INT8 latency surrogate (for ``cfg.int8_speedup``), from ``cfg.int8_profile_dir`` or a
+    profile of this machine on ``ort-cpu-int8`` (2-3x an FP32 profile's time)."""
     from hwnas.predictors import create_predictor
     from hwnas.profiler import load_profile, profile
 
-    if cfg.int8_speedup <= 0:
-        return None
     if cfg.int8_profile_dir:
         prof = load_profile(cfg.int8_profile_dir)
         if prof.space.name != space.name or tuple(prof.input_shape) != tuple(input_shape) or \
@@ -163,9 +161,9 @@ def with_int8_speedup(rows: list[dict], space: SearchSpace, latency_pred, int8_p
     return [dict(r, predicted_int8_speedup=float(x)) for r, x in zip(rows, ratio)]
 
 
-def feasible_records(result, n: int) -> list[dict]:
-    """The ``n`` feasible architectures of a search with the highest predicted accuracy; when none
-    is feasible, the ``n`` fastest (a budget below everything the space can do)."""
+def feasible_records(result, n: int | None = None) -> list[dict]:
+    """The ``n`` (None: all) feasible architectures of a search with the highest predicted
+    accuracy; when none is feasible, the ``n`` fastest (a budget below everything the space can do)."""
     frame = result.frame()
     if frame["feasible"].any():
         frame = frame[frame["feasible"]].sort_values("accuracy", ascending=False, kind="stable").head(n)

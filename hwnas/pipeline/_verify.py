@@ -28,11 +28,21 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from hwnas import HwnasError, SearchSpace, export_onnx, quantize_onnx
+from hwnas import HwnasError, SearchSpace, export_onnx, quantize_for_timing
 
 from ._latency import interleaved_median_ms
 
 __all__ = ["verified_picks", "baseline_frame_timer", "int8_speedup_timer"]
+
+
+def _export_arch(space: SearchSpace, arch: str, input_shape: tuple[int, int, int], num_classes: int,
+                 path: Path, seed: int) -> Path:
+    """The architecture with seeded random weights (latency does not depend on their values), as ONNX."""
+    import torch
+
+    torch.manual_seed(seed)
+    model = space.build(space.as_arch(arch), num_classes, tuple(input_shape)).eval()
+    return export_onnx(model, input_shape, path)
 
 
 def baseline_frame_timer(space: SearchSpace, baseline_onnx: Path, baseline_ms: float,
@@ -40,13 +50,10 @@ def baseline_frame_timer(space: SearchSpace, baseline_onnx: Path, baseline_ms: f
                          threads: int = 1, rounds: int = 3, seed: int = 0) -> Callable[[str], float]:
     """``time(arch) -> ms``: the architecture timed in alternation with the baseline, scaled to the
     baseline's reference measurement."""
-    import torch
 
     def time_arch(arch: str) -> float:
         with tempfile.TemporaryDirectory() as tmp:
-            torch.manual_seed(seed)
-            model = space.build(space.as_arch(arch), num_classes, tuple(input_shape)).eval()
-            path = export_onnx(model, input_shape, Path(tmp) / "candidate.onnx")
+            path = _export_arch(space, arch, input_shape, num_classes, Path(tmp) / "candidate.onnx", seed)
             ms, base = interleaved_median_ms([path, baseline_onnx], input_shape, target, threads, rounds)
         return ms * baseline_ms / base
 
@@ -59,22 +66,16 @@ def int8_speedup_timer(space: SearchSpace, input_shape: tuple[int, int, int], nu
     """``speedup(arch) -> FP32 ms / INT8 ms``: the architecture (random weights) and its static INT8
     graph timed in alternation; 0.0 when it cannot be quantized statically (it then has no
     speed-up to count on)."""
-    import torch
-
     calibration = np.random.default_rng(seed).normal(size=(8, *input_shape)).astype(np.float32)
 
     def speedup(arch: str) -> float:
         with tempfile.TemporaryDirectory() as tmp:
-            torch.manual_seed(seed)
-            model = space.build(space.as_arch(arch), num_classes, tuple(input_shape)).eval()
-            fp32 = export_onnx(model, input_shape, Path(tmp) / "candidate.onnx")
+            fp32 = _export_arch(space, arch, input_shape, num_classes, Path(tmp) / "candidate.onnx", seed)
             try:
-                done = quantize_onnx(fp32, Path(tmp) / "candidate.int8.onnx", calibration, recipe="qdq")
+                int8 = quantize_for_timing(fp32, Path(tmp) / "candidate.int8.onnx", calibration)
             except HwnasError:
                 return 0.0
-            if done.mode != "static":
-                return 0.0
-            fp32_ms, int8_ms = interleaved_median_ms([fp32, done.path], input_shape, target, threads, rounds)
+            fp32_ms, int8_ms = interleaved_median_ms([fp32, int8], input_shape, target, threads, rounds)
         return fp32_ms / int8_ms
 
     return speedup
