@@ -122,6 +122,8 @@ def test_run_options_reach_the_config():
         RunConfig(int8_speedup=-1)
     with pytest.raises(ConfigError, match="int8_speedup needs verify_tries"):
         RunConfig(int8_speedup=1.5, verify_tries=0)
+    with pytest.raises(ConfigError, match="int8_profile_dir is only read with int8_speedup"):
+        RunConfig(int8_profile_dir="p")
     assert cfg.finalize.int8_recipes == ("qoperator",) and cfg.finalize.warmup_epochs == 0.5
     with pytest.raises(ConfigError, match="verify_tries"):
         RunConfig(verify_tries=-1)

@@ -87,6 +87,8 @@ class RunConfig:
             (self.verify_tries >= 0, f"verify_tries must be >= 0, got {self.verify_tries}"),
             (0 <= self.int8_speedup <= 10, f"int8_speedup must be in [0, 10], got {self.int8_speedup}"),
             (self.int8_speedup == 0 or self.verify_tries > 0, "int8_speedup needs verify_tries > 0 (it is measured)"),
+            (self.int8_profile_dir is None or self.int8_speedup > 0,
+             "int8_profile_dir is only read with int8_speedup > 0"),
             (self.budget_ms is None or self.budget_ms > 0, f"budget_ms must be > 0, got {self.budget_ms}"),
             (0 < self.budget_fraction <= 10, f"budget_fraction must be in (0, 10], got {self.budget_fraction}"),
             (all(b > 0 for b in self.extra_budgets_ms), f"budgets must be > 0, got {self.extra_budgets_ms}"),
