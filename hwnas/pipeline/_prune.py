@@ -239,15 +239,16 @@ def prune_channels(model: "torch.nn.Module", keep_ratio: float = 0.5, multiple: 
     with torch.no_grad():
         for chain in chains:
             k = _kept_count(chain.channels, keep_ratio, multiple)
-            weights = _input_weights(pruned.get_submodule(chain.consumer))
-            if chain.consumer in stats:
+            calibrated = chain.consumer in stats
+            if calibrated:
                 mean, std = stats[chain.consumer]
+                weights = _input_weights(pruned.get_submodule(chain.consumer))  # before the shrink
                 scores = std * weights.norm(dim=1)
             else:
                 scores = _channel_scores(pruned, chain)
             idx = torch.sort(torch.topk(scores, k).indices).values
             _apply(pruned, chain, idx)
-            if chain.consumer in stats:
+            if calibrated:
                 removed = torch.ones(chain.channels, dtype=torch.bool)
                 removed[idx] = False
                 _fold_removed(pruned, chain, removed, mean, weights)

@@ -46,37 +46,38 @@ def baseline_latency(input_shape, num_classes: int, cfg: RunConfig, out: Path) -
     return m.median_ms
 
 
-def profile_stage(space: SearchSpace, input_shape, cfg: RunConfig, out: Path, progress: bool):
-    """Reuse ``cfg.profile_dir`` (it must be this space at this input), or profile this machine."""
+def _reuse_or_profile(space: SearchSpace, input_shape, cfg: RunConfig, directory: str | None, target: str,
+                      out_dir: Path, progress: bool, check_target: bool):
+    """Load the profile in ``directory`` (it must be this space at this input, and on ``target``
+    when ``check_target``), or profile this machine on ``target`` into ``out_dir``."""
     from hwnas.profiler import load_profile, profile
 
-    if cfg.profile_dir:
-        prof = load_profile(cfg.profile_dir)
-        if prof.space.name != space.name or tuple(prof.input_shape) != tuple(input_shape):
-            raise DataError(f"{cfg.profile_dir}: profiled {prof.space.name} at input {tuple(prof.input_shape)}, "
-                            f"this run needs {space.name} at {tuple(input_shape)}")
-        return prof
-    fin = cfg.finalize
-    return profile(space, fin.target, out / "profile", networks=cfg.profile_networks, seed=cfg.seed,
-                   progress=progress, threads=fin.latency_threads, input_shape=tuple(input_shape))
+    shape = tuple(input_shape)
+    if not directory:
+        return profile(space, target, out_dir, networks=cfg.profile_networks, seed=cfg.seed, progress=progress,
+                       threads=cfg.finalize.latency_threads, input_shape=shape)
+    prof = load_profile(directory)
+    wrong_target = check_target and prof.target.name != target
+    if prof.space.name != space.name or tuple(prof.input_shape) != shape or wrong_target:
+        on, needs = (f" on {prof.target.name}", f" on {target}") if check_target else ("", "")
+        raise DataError(f"{directory}: profiled {prof.space.name}{on} at input {tuple(prof.input_shape)}, "
+                        f"this run needs {space.name}{needs} at {shape}")
+    return prof
+
+
+def profile_stage(space: SearchSpace, input_shape, cfg: RunConfig, out: Path, progress: bool):
+    """Reuse ``cfg.profile_dir`` (it must be this space at this input), or profile this machine."""
+    return _reuse_or_profile(space, input_shape, cfg, cfg.profile_dir, cfg.finalize.target, out / "profile",
+                             progress, check_target=False)
 
 
 def int8_latency_stage(space: SearchSpace, input_shape, cfg: RunConfig, out: Path, progress: bool):
     """The INT8 latency surrogate (for ``cfg.int8_speedup``), from ``cfg.int8_profile_dir`` or a
     profile of this machine on ``ort-cpu-int8`` (2-3x an FP32 profile's time)."""
     from hwnas.predictors import create_predictor
-    from hwnas.profiler import load_profile, profile
 
-    if cfg.int8_profile_dir:
-        prof = load_profile(cfg.int8_profile_dir)
-        if prof.space.name != space.name or tuple(prof.input_shape) != tuple(input_shape) or \
-                prof.target.name != "ort-cpu-int8":
-            raise DataError(f"{cfg.int8_profile_dir}: profiled {prof.space.name} on {prof.target.name} at input "
-                            f"{tuple(prof.input_shape)}, this run needs {space.name} on ort-cpu-int8 at "
-                            f"{tuple(input_shape)}")
-    else:
-        prof = profile(space, "ort-cpu-int8", out / "profile-int8", networks=cfg.profile_networks, seed=cfg.seed,
-                       progress=progress, threads=cfg.finalize.latency_threads, input_shape=tuple(input_shape))
+    prof = _reuse_or_profile(space, input_shape, cfg, cfg.int8_profile_dir, "ort-cpu-int8", out / "profile-int8",
+                             progress, check_target=True)
     pred = create_predictor("latency", cfg.latency_predictor, space, profile=prof).fit_profile()
     pred.save(out / "latency_predictor_int8")
     return pred
