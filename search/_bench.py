@@ -39,6 +39,12 @@ BENCH_STRATEGY_PARAMS: dict[str, dict] = {
     # 4 seeds; session 6): kappa 1 +0.066 +- 0.022 (24 rows x 4 seeds) and kappa 3 +0.036 +- 0.023
     # (38 x 4). At 2 seeds: GP-BUCB batches +0.019 +- 0.034 (42 rows); batches of 5 +0.03 (32 rows),
     # feasibility_power 1 +0.09 (23), Matern 5/2 +0.07 (20), a linear+RBF kernel +0.20 (17). None kept.
+    # Session 7, 4 seeds: the GP on features where a cell with no alive path sits one conv deeper
+    # than the deepest path instead of 99 away (UCB then stopped spending ~10 of 100 queries on
+    # 10%-accuracy cells) +0.017 +- 0.016 (42 rows); GP features blind to dead edges, one query per
+    # feature vector per batch +0.007 +- 0.024 (41); local_share 0.3 +0.023 +- 0.015 (30); a shot
+    # every other batch +0.042 +- 0.030 (25). With the true latency (benchmarks/search_diag.py
+    # --oracle-latency, 42 rows x 4 seeds) this search scores 0.0525: the rest is latency doubt.
     "bayes": {"n_init": 10, "acquisition": "ucb", "kappa": 2.0, "feasibility_power": 0.0, "surrogate": "gp",
               "rank_targets": True, "penalize_infeasible": False},
 }

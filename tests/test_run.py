@@ -215,3 +215,13 @@ def test_the_int8_speedup_timer_quantizes_and_times_a_real_network():
     arch = space.format(space.sample(rng=0))
     speedup = int8_speedup_timer(space, (3, 16, 16), 10, rounds=1)(arch)
     assert 0.1 < speedup < 10
+
+
+def test_verification_tries_distinct_architectures():
+    from hwnas.pipeline._verify import verified_picks
+
+    rows = [{"arch": a, "predicted_accuracy": acc, "predicted_ms": p}
+            for a, acc, p in [("fast", 9.0, 0.2), ("ok", 8.0, 0.2), ("tiny", 1.0, 0.1)]]
+    timings = {"fast": 0.5, "ok": 0.25, "tiny": 0.1}
+    picks, notes = verified_picks([rows[0], *rows], [0.3], timings.__getitem__, tries=2)
+    assert [p["arch"] for p in picks] == ["ok"], "the front's row repeated in the feasible rows is tried once"
