@@ -43,7 +43,8 @@ BENCH_STRATEGY_PARAMS: dict[str, dict] = {
     # than the deepest path instead of 99 away (UCB then stopped spending ~10 of 100 queries on
     # 10%-accuracy cells) +0.017 +- 0.016 (42 rows); GP features blind to dead edges, one query per
     # feature vector per batch +0.007 +- 0.024 (41); local_share 0.3 +0.023 +- 0.015 (30); a shot
-    # every other batch +0.042 +- 0.030 (25). With the true latency (benchmarks/search_diag.py
+    # every other batch +0.042 +- 0.030 (25); shots only where p >= 0.5 while any such candidate
+    # can beat the safe answer +0.046 +- 0.026 (42). With the true latency (benchmarks/search_diag.py
     # --oracle-latency, 42 rows x 4 seeds) this search scores 0.0525: the rest is latency doubt.
     "bayes": {"n_init": 10, "acquisition": "ucb", "kappa": 2.0, "feasibility_power": 0.0, "surrogate": "gp",
               "rank_targets": True, "penalize_infeasible": False},
