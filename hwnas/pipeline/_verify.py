@@ -93,10 +93,12 @@ def verified_picks(ranked: Sequence[dict], budgets_ms: Sequence[float], time_arc
     whose prediction times that ratio fits; when architectures fit but none gained ``min_speedup``,
     the one that gained most is kept. Returns the picks (with ``verified_ms``, ``budget_ms``
     and ``verified_int8_speedup`` when checked) and notes on the budgets where none fitted."""
-    # one row per architecture: callers pass the front followed by every feasible row, and a
-    # repeat would take one of the ``tries`` without timing anything new
-    ranked = list({r["arch"]: r for r in reversed(ranked)}.values())[::-1]
-    ranked = sorted(ranked, key=lambda r: -r["predicted_accuracy"])
+    # one row per architecture (its first): callers pass the front followed by every feasible
+    # row, and a repeat would take one of the ``tries`` without timing anything new
+    first: dict[str, dict] = {}
+    for row in ranked:
+        first.setdefault(row["arch"], row)
+    ranked = sorted(first.values(), key=lambda r: -r["predicted_accuracy"])
     check = _Check(time_arch, int8_speedup, min_speedup)
     picks: list[dict] = []
     notes: list[str] = []
