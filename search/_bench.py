@@ -46,6 +46,11 @@ BENCH_STRATEGY_PARAMS: dict[str, dict] = {
     # every other batch +0.042 +- 0.030 (25); shots only where p >= 0.5 while any such candidate
     # can beat the safe answer +0.046 +- 0.026 (42). With the true latency (benchmarks/search_diag.py
     # --oracle-latency, 42 rows x 4 seeds) this search scores 0.0525: the rest is latency doubt.
+    # Session 8, 4 seeds: the latency model's uncertainty as the median absolute leave-one-out error
+    # (x 1.4826) instead of the rms +0.044 +- 0.021 (42 rows, one answer over budget); one shot kept
+    # for the pick instead of two (_RESERVE 1) +0.026 +- 0.015 (18), three (_RESERVE 3) +0.003 +- 0.016
+    # (42); feasibility_power 1 for the last 30 queries only +0.034 +- 0.032 (18); a floor of 0.04
+    # instead of 0.02 on the latency model's log uncertainty -0.001 +- 0.006 (42).
     "bayes": {"n_init": 10, "acquisition": "ucb", "kappa": 2.0, "feasibility_power": 0.0, "surrogate": "gp",
               "rank_targets": True, "penalize_infeasible": False},
 }

@@ -73,6 +73,21 @@ def test_bench_search_finds_a_table_in_whole_milliseconds(tables):
     assert s["latency_grid_ms"] == 1.0 and s["within_budget"] == (s["true_latency_ms"] <= r["budget_ms"])
 
 
+def test_bench_search_without_a_pool_reads_only_the_shots(tables):
+    """``--pool`` is optional: the few-shot model then scales the networks' costs (MACs, params,
+    memory) on the shots alone, and the answer is still scored and within the query budgets."""
+    d, acc, lat = tables
+    r = bench_search("nb201", d / "acc.csv", "cifar10_test_acc", d / "lat.csv", DEVICE, 0.5,
+                     accuracy_queries=20, latency_shots=5, strategy="bayes", seeds=1)
+    (s,) = r["seeds"]
+    assert r["pool_devices"] == []
+    assert s["accuracy_queries"] <= 20 and s["latency_shots"] <= 5
+    row = lat.index[lat["arch"] == s["arch"]][0]
+    assert s["true_latency_ms"] == pytest.approx(lat[DEVICE][row])
+    assert s["within_budget"] == (s["true_latency_ms"] <= r["budget_ms"])
+    assert 0.0 <= s["hypervolume_ratio"] <= 1.0
+
+
 def test_bench_search_cli(tables, tmp_path, capsys):
     d, _, _ = tables
     out = tmp_path / "out.json"
