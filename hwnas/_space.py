@@ -257,6 +257,13 @@ class SearchSpace(ABC):
         out[rows, genes + offsets] = 1.0
         return out
 
+    def degenerate_mask(self, genes: np.ndarray) -> np.ndarray:
+        """Which genomes of an ``(N, n_choices)`` array are degenerate: networks whose output
+        ignores their input, so they classify at chance. Runtimes differ on whether they compute
+        such a network at all (one may fold it away), so its latency says little about a device's
+        other networks. None in a plain chain of blocks; cell spaces override this."""
+        return np.zeros(np.asarray(genes).shape[0], dtype=bool)
+
     @property
     def encoding_names(self) -> list[str]:
         """Column names of ``encode``'s output."""

@@ -87,3 +87,24 @@ def test_a_recorded_grid_moves_the_models_threshold_to_the_grid_points_rounding_
     # a network predicted at 11.2 ms is recorded as 11 (within an 11 ms budget) more often than not
     assert p_within_rows(11.0, Model, whole, np.array([3]))[0] > 0.5
     assert p_within_rows(11.0, Model, continuous, np.array([3]))[0] < 0.5
+
+
+def test_shot_design_spreads_over_the_prior_and_skips_excluded_rows():
+    from hwnas.search._latency_shots import shot_design
+
+    prior = np.random.default_rng(1).normal(size=400)
+    exclude = prior < np.quantile(prior, 0.1)  # e.g. the space's degenerate networks, here the fastest
+    redrawn = 0
+    for seed in range(30):
+        rows = shot_design(prior, 4, np.random.default_rng(seed), exclude=exclude)
+        assert len(rows) == 4 and not exclude[rows].any()
+        quartile = np.searchsorted(np.quantile(prior, [0.25, 0.5, 0.75]), prior[rows])
+        assert sorted(quartile.tolist()) == [0, 1, 2, 3]  # one shot per quantile bin
+        plain = shot_design(prior, 4, np.random.default_rng(seed))
+        if exclude[plain].any():
+            redrawn += 1
+        else:  # only a design that drew an excluded row changes
+            np.testing.assert_array_equal(rows, plain)
+    assert redrawn > 0
+    everything = np.ones(400, dtype=bool)  # nothing left to choose from: the exclusion is ignored
+    assert len(shot_design(prior, 4, np.random.default_rng(0), exclude=everything)) == 4

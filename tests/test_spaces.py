@@ -167,3 +167,35 @@ def test_enumerate_small_spaces(space):
         pytest.skip("too large to enumerate in a test")
     archs = list(space.enumerate())
     assert len(archs) == len(set(archs)) == space.size
+
+
+def test_degenerate_networks_ignore_their_input(space):
+    """``degenerate_mask`` is a row mask, and a network it flags gives the same output whatever
+    the input (so it can only classify at chance); one it does not flag depends on its input."""
+    archs = space.sample_many(30, 5)
+    mask = space.degenerate_mask(space.genes_array(archs))
+    assert mask.dtype == bool and mask.shape == (len(archs),)
+    if space.name == "nb201":
+        archs = [space.parse("|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|nor_conv_3x3~2|"),
+                 space.parse("|nor_conv_3x3~0|+|none~0|nor_conv_1x1~1|+|none~0|none~1|nor_conv_3x3~2|")]
+        mask = space.degenerate_mask(space.genes_array(archs))
+        assert mask.tolist() == [True, False]
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(2, *space.default_input_shape, generator=gen)
+    for arch, degenerate in list(zip(archs, mask))[:2]:
+        model = _randomise_batchnorm(space.build(arch), seed=1)
+        with torch.no_grad():
+            out = model(x)
+        assert torch.equal(out[0], out[1]) == bool(degenerate)  # deep nets at init barely vary: exact
+
+
+def test_nb201_degenerate_networks_are_the_chance_level_ones():
+    """On the NB201 table, the flagged cells are exactly those at chance (10%) accuracy."""
+    import pandas as pd
+
+    from conftest import shared_file
+
+    table = pd.read_csv(shared_file("nb201", "accuracy.csv"), usecols=["arch", "cifar10_test_acc"])
+    space = hwnas.get_space("nb201")
+    mask = space.degenerate_mask(space.genes_array([space.parse(a) for a in table["arch"]]))
+    np.testing.assert_array_equal(mask, table["cifar10_test_acc"].to_numpy() < 15)
