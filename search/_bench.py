@@ -90,6 +90,11 @@ class _Tables:
         """Genome key -> table row."""
         return {k: i for i, k in enumerate(genes_keys(self.genes))}
 
+    @cached_property
+    def degenerate(self) -> np.ndarray:
+        """Rows whose network ignores its input (never a design shot)."""
+        return self.space.degenerate_mask(self.genes)
+
     def rows_of(self, genes: np.ndarray) -> np.ndarray:
         return np.array([self.index.get(k, -1) for k in genes_keys(genes)], dtype=np.int64)
 
@@ -140,7 +145,7 @@ def _query(t: _Tables, strategy: str, seed: int, n_acc: int, n_lat: int, model=N
     acc_q, lat_q = QueryBudget("accuracy", t.accuracy, n_acc), QueryBudget("latency", t.latency, n_lat)
     model = FewShotLatency(t.space, t.genes, t.pool, seed) if model is None else model
     lat_q.query(shot_design(model.prior(), max(1, min(_FIRST_SHOTS, n_lat // 2)), rng,
-                            exclude=t.space.degenerate_mask(t.genes)))
+                            exclude=t.degenerate))
     refit(model, lat_q)
     reserve = min(_RESERVE, lat_q.remaining)
 

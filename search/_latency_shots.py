@@ -28,9 +28,9 @@ def shot_design(prior: np.ndarray, n: int, rng: np.random.Generator,
     for lo, hi in zip(edges[:-1], edges[1:]):
         hi = max(lo + 1, hi)
         pick = order[int(rng.integers(lo, hi))]
-        if not allowed[pick] and allowed[order[lo:hi]].any():
-            while not allowed[pick]:
-                pick = order[int(rng.integers(lo, hi))]
+        redraw = allowed[order[lo:hi]].any()  # a bin with nothing allowed keeps its draw
+        while redraw and not allowed[pick]:
+            pick = order[int(rng.integers(lo, hi))]
         picks.append(pick)
     return np.unique(np.asarray(picks, dtype=np.int64))
 

@@ -11,7 +11,7 @@ from .._errors import ArchitectureError, ConfigError
 from .._space import Choice, Graph, SearchSpace, register_space
 from .._unit import Unit
 from ._nb201_order import official_genes, official_index
-from ._nb201_cell import CONV, CONV1, CONV3, NB201_EDGES, cell_units, output_kind
+from ._nb201_cell import _EDGES_INTO, CONV, CONV1, CONV3, NB201_EDGES, NONE, cell_units, output_kind
 from ._nb201_units import HEAD, RESBLOCK, STEM
 
 if TYPE_CHECKING:
@@ -149,11 +149,10 @@ class NB201Space(SearchSpace):
     def degenerate_mask(self, genes: np.ndarray) -> np.ndarray:
         """Cells where every path from the input (node 0) to the output (node 3) has a ``none``
         edge: 341 of the 15625 networks, all at 10% accuracy."""
-        alive = np.asarray(genes) != NB201_OPS.index("none")
-        reached = [np.ones(len(alive), dtype=bool), None, None, None]  # node -> alive path from node 0
-        for node in (1, 2, 3):
-            into = [k for k, (dst, _) in enumerate(NB201_EDGES) if dst == node]
-            reached[node] = np.any([reached[NB201_EDGES[k][1]] & alive[:, k] for k in into], axis=0)
+        alive = np.asarray(genes) != NONE
+        reached = [np.ones(len(alive), dtype=bool)]  # node -> an alive path from node 0 reaches it
+        for into in _EDGES_INTO:
+            reached.append(np.any([reached[NB201_EDGES[k][1]] & alive[:, k] for k in into], axis=0))
         return ~reached[3]
 
     def to_graph(self, arch: Architecture) -> Graph:
