@@ -51,6 +51,11 @@ BENCH_STRATEGY_PARAMS: dict[str, dict] = {
     # for the pick instead of two (_RESERVE 1) +0.026 +- 0.015 (18), three (_RESERVE 3) +0.003 +- 0.016
     # (42); feasibility_power 1 for the last 30 queries only +0.034 +- 0.032 (18); a floor of 0.04
     # instead of 0.02 on the latency model's log uncertainty -0.001 +- 0.006 (42).
+    # Session 10, the GP's features: standardised to unit variance 0.160 vs 0.162 (4 seeds, 42 rows,
+    # -0.002 +- 0.027: fewer large misses, more small ones); given the true latency, ARD length
+    # scales +0.022 +- 0.049 (47 runs, 4x slower) and the mixture of a raw-feature and a
+    # standardised-feature GP 0.0388 vs 0.0525 (168 runs, -0.014 +- 0.016), but with the few-shot
+    # latency that mixture scored +0.081 +- 0.036 (20 rows x 4 seeds). None kept.
     "bayes": {"n_init": 10, "acquisition": "ucb", "kappa": 2.0, "feasibility_power": 0.0, "surrogate": "gp",
               "rank_targets": True, "penalize_infeasible": False},
 }

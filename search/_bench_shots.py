@@ -20,6 +20,8 @@ ACCEPT_P = 0.99  # an unverified answer must be within budget with this probabil
 # seeds 0-1; this rule 0.131 mean regret, session 9), none kept: ACCEPT_P 0.95 0.139 (still 100%
 # within), shots by p^2 * (accuracy - bar) 0.145, the model's log residuals at the shots spread to
 # the candidates by a Hamming kernel (0.5^d, nugget 0.5) 0.150.
+# Session 10, same states: each candidate's log uncertainty widened by the spread of the few-shot
+# model average (``predict_with_std``) 0.128 vs 0.131 (one run of 84 changed: no evidence).
 _FALLBACK_SLACK = 0.05  # the fallback may be this much less likely within budget than the likeliest
 
 

@@ -51,6 +51,16 @@ class FewShotLatency:
     five). Weighting the shots by their nearness to the budget changed nothing (least squares:
     0.059 weighted, 0.060 not; this Huber average 0.047), and on the CPU columns the residuals of
     neighbouring networks are uncorrelated (per-network noise), so no smoothing of them can help.
+
+    pixel3 partly runs a network as its live part (operations whose node never reaches the output
+    removed): regressed on the 20 other devices with all 15284 live cells, its log latency leaves an
+    rms 0.30 against their latencies of the same network and 0.19 against their latencies of its
+    live part; every other device fits the same network better (e.g. 0.085 vs 0.145 on gold_6240).
+    Offering the live part's pool latencies as 20 more prior columns (session 10, 10 random shots x
+    10 draws, queried-like networks: top-fifth accuracy, 0.75-1.33x the budget) cut pixel3's rms
+    log error 0.249 -> 0.214 at Q 0.3 and 0.216 -> 0.182 at Q 0.5 but raised it on 15 of the other
+    20 (essential_ph_1 0.109 -> 0.119, gold_6240 0.102 -> 0.111); the search on pixel3 (4 seeds)
+    went 1.53 -> 1.82 at Q 0.3 and stayed 0.136 at Q 0.5. Not kept.
     """
 
     def __init__(self, space: SearchSpace, genes: np.ndarray, pool=None, seed: int = 0, floor: float = 0.02) -> None:
