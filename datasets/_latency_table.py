@@ -2,14 +2,15 @@
 
 The CSV format is the one of ``../shared/data/nb201/latency_ms.csv``: a column ``arch`` with the
 space's canonical string, one column per device or target holding latency in ms (a blank cell
-means "not measured"), and optionally index columns (``index``, ``id``, ``*_index``) that are kept
-out of the devices.
+means "not measured"; a 0 is read as below the clock's resolution, see ``_floor_zeros``), and
+optionally index columns (``index``, ``id``, ``*_index``) that are kept out of the devices.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -141,8 +142,25 @@ def _parse_column(path: Path, name: str, cells: list[str]) -> np.ndarray:
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise DataError(f"{path}: row {i + 1}, column {name!r}: {cells[i]!r} is not a number (ms)")
-    nonpositive = np.isfinite(values) & (values <= 0)
-    if nonpositive.any():
-        i = int(np.flatnonzero(nonpositive)[0])
+    negative = np.isfinite(values) & (values < 0)
+    if negative.any():
+        i = int(np.flatnonzero(negative)[0])
         raise DataError(f"{path}: row {i + 1}, column {name!r}: latency {cells[i]} ms must be positive")
-    return values
+    return _floor_zeros(path, name, values)
+
+
+def _floor_zeros(path: Path, name: str, values: np.ndarray) -> np.ndarray:
+    """A recorded 0 ms is a network faster than the device's clock resolves (a phone timed in whole
+    milliseconds, a runtime that folds a dead network away), not a malformed cell: it is read as
+    half the column's smallest positive value, which keeps every order and budget comparison of
+    the column and gives the log-space models a finite value. A warning says how many."""
+    zero = values == 0
+    if not zero.any():
+        return values
+    positive = values[np.isfinite(values) & (values > 0)]
+    if positive.size == 0:
+        raise DataError(f"{path}: column {name!r}: every measured latency is 0 ms")
+    floor = float(positive.min()) / 2
+    warnings.warn(f"{path}: column {name!r}: {int(zero.sum())} latencies of 0 ms read as {floor:g} ms "
+                  "(half the smallest measured: below the clock's resolution)", stacklevel=4)
+    return np.where(zero, floor, values)

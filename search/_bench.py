@@ -72,7 +72,9 @@ _FIRST_SHOTS = 4  # shots spread over the prior's range before the search; the r
                   # Never a degenerate network (the space's dead cells): a bin that draws one draws
                   # again (session 9: the 18 of 252 runs, seeds 0-5, that drew one went 0.486 ->
                   # 0.376 mean regret, +- 0.20; binning only the other rows, which redraws every
-                  # design, +0.045 +- 0.043 over 36 rows x 4 seeds: noise either way)
+                  # design, +0.045 +- 0.043 over 36 rows x 4 seeds: noise either way). Session 11:
+                  # drawn only within the prior's budget quantile +- 0.25 (the region that decides
+                  # the answer) +0.139 +- 0.082 (7 rows x 4 seeds, stopped): the spread matters.
 _RESERVE = 2      # shots kept for verifying the final pick
 
 
@@ -121,10 +123,22 @@ def _load(space: SearchSpace, accuracy_table, accuracy_column, latency_table, de
     archs = [lat_archs[i] for i in keep]
     pool_table = None
     if pool is not None:
-        pool_table = pool if hasattr(pool, "devices") else load_latency_table(pool, space)
+        if hasattr(pool, "devices"):
+            pool_table = pool
+        elif not hasattr(latency_table, "devices") and _same_file(pool, latency_table):
+            pool_table = lat  # read (and warned about) once
+        else:
+            pool_table = load_latency_table(pool, space)
         pool_table = pool_table.without([device])  # never the target's own column
     return _Tables(space, space.genes_array(archs), np.array([acc_by_arch[a] for a in archs]),
                    lat_ms[keep], budget, pool_table)
+
+
+def _same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def _search_one(t: _Tables, strategy: str, seed: int, n_acc: int, n_lat: int) -> dict:

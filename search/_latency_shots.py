@@ -60,7 +60,11 @@ class FewShotLatency:
     10 draws, queried-like networks: top-fifth accuracy, 0.75-1.33x the budget) cut pixel3's rms
     log error 0.249 -> 0.214 at Q 0.3 and 0.216 -> 0.182 at Q 0.5 but raised it on 15 of the other
     20 (essential_ph_1 0.109 -> 0.119, gold_6240 0.102 -> 0.111); the search on pixel3 (4 seeds)
-    went 1.53 -> 1.82 at Q 0.3 and stayed 0.136 at Q 0.5. Not kept.
+    went 1.53 -> 1.82 at Q 0.3 and stayed 0.136 at Q 0.5. Not kept. Session 11, offline (4 spread
+    + 6 near-budget top-fifth shots, 4 draws, near-budget rms log error over the 42 rows): leaving
+    out the pairs that contrast two devices (a negative slope) 0.0482 vs 0.0472 (2080ti_256 lost
+    most: its compute-bound column is best matched by a phone minus a GPU); a ridge correction of the
+    residuals on live operation counts raised it on pixel3 and gold_6240 (0.135-0.151 vs 0.128).
     """
 
     def __init__(self, space: SearchSpace, genes: np.ndarray, pool=None, seed: int = 0, floor: float = 0.02) -> None:

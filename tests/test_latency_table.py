@@ -37,7 +37,7 @@ def test_loads_devices_blanks_and_index_columns(tmp_path, archs):
     ("name,dev", None, "missing column 'arch'"),
     ("arch,dev", "abc", "row 2, column 'dev': 'abc' is not a number"),
     ("arch,dev", "-1.5", "row 2, column 'dev'"),
-    ("arch,dev", "0", "must be positive"),
+    ("arch,dev", "-0.5", "must be positive"),
 ])
 def test_bad_cells_name_file_row_column(tmp_path, archs, header, cell, expected):
     second = cell if cell is not None else "2.0"
@@ -45,6 +45,16 @@ def test_bad_cells_name_file_row_column(tmp_path, archs, header, cell, expected)
     with pytest.raises(DataError, match=expected) as info:
         load_latency_table(path, "nb201")
     assert str(path) in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_zero_latency_reads_as_below_the_clock_resolution(tmp_path, archs):
+    path = _write(tmp_path, f"arch,phone,gpu\n{archs[0]},0,1.5\n{archs[1]},3,2.5\n{archs[2]},,0.5\n")
+    with pytest.warns(UserWarning, match=r"column 'phone': 1 latencies of 0 ms read as 1.5 ms"):
+        table = load_latency_table(path, "nb201")
+    assert table.values[:, 0].tolist()[:2] == [1.5, 3.0] and np.isnan(table.values[2, 0])
+    assert table.values[:, 1].tolist() == [1.5, 2.5, 0.5]  # a column without zeros is untouched
+    with pytest.raises(DataError, match="every measured latency is 0 ms"):
+        load_latency_table(_write(tmp_path, f"arch,dev\n{archs[0]},0\n"), "nb201")
 
 
 def test_unknown_and_duplicate_architectures(tmp_path, archs):

@@ -91,6 +91,24 @@ def test_bench_search_cli(tables, tmp_path, capsys):
     assert "regret" in capsys.readouterr().out
 
 
+def test_bench_search_reads_zero_ms_cells_and_warns_in_one_line(tables, tmp_path, capsys):
+    """A phone timed in whole milliseconds records its fastest networks as 0 ms: the table is read
+    (one warning line per column), not refused; the same file as latency table and pool is read once."""
+    d, _, lat = tables
+    phone = lat[["arch", "samsung_a50", *POOL[:2]]].copy()
+    phone.loc[phone["samsung_a50"] <= phone["samsung_a50"].min(), "samsung_a50"] = 0
+    phone.to_csv(tmp_path / "phone.csv", index=False)
+    code = main(["bench", "search", "--space", "nb201", "--accuracy-table", str(d / "acc.csv"),
+                 "--accuracy-column", "cifar10_test_acc", "--latency-table", str(tmp_path / "phone.csv"),
+                 "--device", "samsung_a50", "--budget-quantile", "0.3", "--pool", str(tmp_path / "phone.csv"),
+                 "--accuracy-queries", "20", "--latency-shots", "5", "--strategy", "random", "--seeds", "1",
+                 "--json", str(tmp_path / "out.json")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 0 and len(err) == 1
+    assert err[0].startswith("hwnas: warning: ") and "column 'samsung_a50'" in err[0] and "0 ms read as" in err[0]
+    assert json.loads((tmp_path / "out.json").read_text())["seeds"][0]["true_latency_ms"] > 0
+
+
 @pytest.mark.parametrize("args, message", [
     (["--device", "no_such_device"], "no_such_device"),
     (["--strategy", "annealing"], "unknown strategy"),

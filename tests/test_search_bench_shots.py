@@ -60,6 +60,15 @@ def test_a_shot_left_over_catches_a_confident_wrong_answer():
     assert verified and latency[row] <= 10.0  # wrong believed answers were measured and passed over
 
 
+def test_a_budget_no_queried_network_can_meet_returns_the_fastest_not_the_most_accurate():
+    latency, accuracy, acc_q, lat_q = _setup(bias=1.0)
+    model = ScaledTruth(latency, 1.0, log_std=0.05)
+    lat_q = QueryBudget("latency", latency, 0)  # no shot to measure anything
+    row, verified = pick_answer(1.0, model, acc_q, lat_q)  # every network takes 5 ms or more
+    queried = np.fromiter(acc_q.known, dtype=np.int64)
+    assert not verified and row == queried[np.argmin(latency[queried])]
+
+
 def test_grid_step_finds_whole_milliseconds_and_leaves_continuous_values_alone():
     from hwnas.search._bench_shots import grid_step
 
