@@ -56,6 +56,8 @@ BENCH_STRATEGY_PARAMS: dict[str, dict] = {
     # scales +0.022 +- 0.049 (47 runs, 4x slower) and the mixture of a raw-feature and a
     # standardised-feature GP 0.0388 vs 0.0525 (168 runs, -0.014 +- 0.016), but with the few-shot
     # latency that mixture scored +0.081 +- 0.036 (20 rows x 4 seeds). None kept.
+    # Session 11, 4 seeds: kappa decaying from 3 to 1 over the 100 queries 0.191 vs 0.162
+    # (+0.029 +- 0.017, 42 rows). Not kept.
     "bayes": {"n_init": 10, "acquisition": "ucb", "kappa": 2.0, "feasibility_power": 0.0, "surrogate": "gp",
               "rank_targets": True, "penalize_infeasible": False},
 }

@@ -64,7 +64,8 @@ class FewShotLatency:
     + 6 near-budget top-fifth shots, 4 draws, near-budget rms log error over the 42 rows): leaving
     out the pairs that contrast two devices (a negative slope) 0.0482 vs 0.0472 (2080ti_256 lost
     most: its compute-bound column is best matched by a phone minus a GPU); a ridge correction of the
-    residuals on live operation counts raised it on pixel3 and gold_6240 (0.135-0.151 vs 0.128).
+    residuals on live operation counts raised it on pixel3 and gold_6240 (0.135-0.151 vs 0.128);
+    the model average's temperature 6 instead of 3 0.0478.
     """
 
     def __init__(self, space: SearchSpace, genes: np.ndarray, pool=None, seed: int = 0, floor: float = 0.02) -> None:
