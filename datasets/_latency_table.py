@@ -50,6 +50,14 @@ class LatencyTable:
     def __len__(self) -> int:
         return len(self.archs)
 
+    def read_from(self, path: str | os.PathLike) -> bool:
+        """Whether this table was loaded from ``path`` (the same file, however named): a caller
+        given one file as two tables then reads, validates and warns about it once."""
+        try:
+            return self.path is not None and os.path.samefile(self.path, path)
+        except OSError:
+            return False
+
     def __contains__(self, arch: object) -> bool:
         return arch in self._rows
 

@@ -45,7 +45,8 @@ def bench_latency(space: SearchSpace | str, table: str | os.PathLike | LatencyTa
     if seeds < 1:
         raise ConfigError(f"--seeds must be at least 1, got {seeds}")
     table = table if isinstance(table, LatencyTable) else load_latency_table(table, space)
-    pool = pool if pool is None or isinstance(pool, LatencyTable) else load_latency_table(pool, space)
+    if pool is not None and not isinstance(pool, LatencyTable):
+        pool = table if table.read_from(pool) else load_latency_table(pool, space)  # one file: read once
     prior = PriorColumns(LatencyFeatures(space), pool, seed=0)
     genes = space.genes_array(table.archs)
     devices: dict[str, dict] = {}

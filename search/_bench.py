@@ -127,20 +127,13 @@ def _load(space: SearchSpace, accuracy_table, accuracy_column, latency_table, de
     if pool is not None:
         if hasattr(pool, "devices"):
             pool_table = pool
-        elif not hasattr(latency_table, "devices") and _same_file(pool, latency_table):
-            pool_table = lat  # read (and warned about) once
+        elif lat.read_from(pool):
+            pool_table = lat  # one file: read (and warned about) once
         else:
             pool_table = load_latency_table(pool, space)
         pool_table = pool_table.without([device])  # never the target's own column
     return _Tables(space, space.genes_array(archs), np.array([acc_by_arch[a] for a in archs]),
                    lat_ms[keep], budget, pool_table)
-
-
-def _same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
 
 
 def _search_one(t: _Tables, strategy: str, seed: int, n_acc: int, n_lat: int) -> dict:

@@ -53,6 +53,7 @@ def test_a_zero_latency_reads_as_below_the_clock_resolution(tmp_path, archs):
         table = load_latency_table(path, "nb201")
     assert table.values[:, 0].tolist()[:2] == [1.5, 3.0] and np.isnan(table.values[2, 0])
     assert table.values[:, 1].tolist() == [1.5, 2.5, 0.5]  # a column without zeros is untouched
+    assert table.read_from(str(path)) and not table.read_from(tmp_path / "missing.csv")
     with pytest.raises(DataError, match="every measured latency is 0 ms"):
         load_latency_table(_write(tmp_path, f"arch,dev\n{archs[0]},0\n"), "nb201")
 
