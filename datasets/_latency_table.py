@@ -153,7 +153,7 @@ def _parse_column(path: Path, name: str, cells: list[str]) -> np.ndarray:
     negative = np.isfinite(values) & (values < 0)
     if negative.any():
         i = int(np.flatnonzero(negative)[0])
-        raise DataError(f"{path}: row {i + 1}, column {name!r}: latency {cells[i]} ms must be positive")
+        raise DataError(f"{path}: row {i + 1}, column {name!r}: latency {cells[i]} ms is negative")
     return _floor_zeros(path, name, values)
 
 

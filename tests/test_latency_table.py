@@ -37,7 +37,7 @@ def test_loads_devices_blanks_and_index_columns(tmp_path, archs):
     ("name,dev", None, "missing column 'arch'"),
     ("arch,dev", "abc", "row 2, column 'dev': 'abc' is not a number"),
     ("arch,dev", "-1.5", "row 2, column 'dev'"),
-    ("arch,dev", "-0.5", "must be positive"),
+    ("arch,dev", "-0.5", "latency -0.5 ms is negative"),
 ])
 def test_bad_cells_name_file_row_column(tmp_path, archs, header, cell, expected):
     second = cell if cell is not None else "2.0"
