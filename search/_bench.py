@@ -12,8 +12,8 @@ import numpy as np
 from hwnas import ConfigError, SearchSpace, get_space
 
 from ._genes import Universe, genes_keys
-from ._bench_shots import (grid_step, measured_ms, model_threshold, p_within_rows, pick_answer, refit,
-                           shoot_best)
+from ._bench_shots import (believed_ms, grid_step, measured_ms, model_threshold, p_within_rows, pick_answer,
+                           refit, shoot_best)
 from ._latency_shots import FewShotLatency, shot_design
 from ._oracle import QueryBudget
 from ._pareto import hypervolume_2d, pareto_mask
@@ -128,13 +128,9 @@ def _load(space: SearchSpace, accuracy_table, accuracy_column, latency_table, de
     archs = [lat_archs[i] for i in keep]
     pool_table = None
     if pool is not None:
-        if hasattr(pool, "devices"):
-            pool_table = pool
-        elif lat.read_from(pool):
-            pool_table = lat  # one file: read (and warned about) once
-        else:
-            pool_table = load_latency_table(pool, space)
-        pool_table = pool_table.without([device])  # never the target's own column
+        if not hasattr(pool, "devices"):
+            pool = lat if lat.read_from(pool) else load_latency_table(pool, space)  # one file: read once
+        pool_table = pool.without([device])  # never the target's own column
     return _Tables(space, space.genes_array(archs), np.array([acc_by_arch[a] for a in archs]),
                    lat_ms[keep], budget, pool_table)
 
@@ -216,7 +212,7 @@ def _hv_ratio(t: _Tables, model: FewShotLatency, acc_q: QueryBudget, lat_q: Quer
     """Hypervolume (accuracy up, latency down, latency within the budget) of the front the search
     returns, scored with true values, over that of the true front of all tabled architectures."""
     rows = np.fromiter(acc_q.known, dtype=np.int64)
-    believed = np.array([lat_q.known.get(r, model.mean_[r]) for r in rows])
+    believed = believed_ms(model, lat_q, rows)
     mine = rows[believed <= t.budget]
     if mine.size == 0:
         return 0.0

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["ACCEPT_P", "grid_step", "model_threshold", "measured_ms", "p_within_rows", "refit", "shoot_best",
-           "pick_answer"]
+__all__ = ["ACCEPT_P", "believed_ms", "grid_step", "model_threshold", "measured_ms", "p_within_rows", "refit",
+           "shoot_best", "pick_answer"]
 
 ACCEPT_P = 0.99  # an unverified answer must be within budget with this probability
 # Replayed from the saved pre-pick states of 84 benchmark runs (NB201, 21 devices x Q 0.3/0.5 x
@@ -42,6 +42,13 @@ def refit(model, lat_q) -> None:
 def measured_ms(lat_q, rows: np.ndarray) -> np.ndarray:
     """The true latency of each row where a shot measured it, NaN elsewhere."""
     return np.array([lat_q.known.get(int(r), np.nan) for r in rows], dtype=np.float64)
+
+
+def believed_ms(model, lat_q, rows: np.ndarray) -> np.ndarray:
+    """The latency of each row as the search knows it: measured where a shot measured it, else the
+    few-shot model's mean."""
+    known = measured_ms(lat_q, rows)
+    return np.where(np.isnan(known), model.mean_[np.asarray(rows, dtype=np.int64)], known)
 
 
 _GRID_STEPS = (10.0, 5.0, 2.0, 1.0, 0.5, 0.25, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001)
@@ -115,8 +122,7 @@ def _fallback(rows: np.ndarray, p: np.ndarray, model, lat_q) -> int:
     as the likeliest, or the fastest row (measured, else believed) when none has a real chance (a
     budget that only degenerate networks meet)."""
     if p.max() < _HOPELESS_P:
-        known = measured_ms(lat_q, rows)
-        return int(rows[np.argmin(np.where(np.isnan(known), model.mean_[rows], known))])
+        return int(rows[np.argmin(believed_ms(model, lat_q, rows))])
     return int(rows[np.flatnonzero(p >= max(p.max() - _FALLBACK_SLACK, p.max() / 2))[0]])
 
 
