@@ -65,7 +65,15 @@ class FewShotLatency:
     out the pairs that contrast two devices (a negative slope) 0.0482 vs 0.0472 (2080ti_256 lost
     most: its compute-bound column is best matched by a phone minus a GPU); a ridge correction of the
     residuals on live operation counts raised it on pixel3 and gold_6240 (0.135-0.151 vs 0.128);
-    the model average's temperature 6 instead of 3 0.0478.
+    the model average's temperature 6 instead of 3 0.0478. Session 12, same protocol: the pool read
+    at each network's live part alone (dead edges set to none) fits pixel3 near the budget far
+    better (rms log error 0.121 vs 0.190) but every other device worse (all 21: 0.0752 vs 0.0454),
+    and the shots cannot tell which view a device needs: choosing by leave-one-out rms 0.0470,
+    stacking the two views by their leave-one-out errors 0.0458 (pixel3 0.158); stacked, the search
+    on pixel3 at Q 0.3 scored 3.16 vs 1.53 (4 seeds). Not kept. Nor would a better fit of the pool
+    help much: the pool's best linear map fitted on the whole target column near the budget, put
+    in this model's place, scores 0.169 vs this model's 0.162 (``benchmarks/search_diag.py
+    --ceiling-latency``, 42 rows x 4 seeds).
     """
 
     def __init__(self, space: SearchSpace, genes: np.ndarray, pool=None, seed: int = 0, floor: float = 0.02) -> None:
