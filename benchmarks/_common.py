@@ -118,13 +118,13 @@ def cifar_calibration(n: int = 128, seed: int = 0):
     return preprocess(ds.x_train[rows], ds.mean, ds.std)
 
 
-def nb201_search_tables():
-    """The shared NB201 tables the search benchmarks run on: the space, the CIFAR-10 test
-    accuracies and the latency table of 21 devices (exits cleanly when the data is missing)."""
+def nb201_search_tables(accuracy_column: str = "cifar10_test_acc"):
+    """The shared NB201 tables the search benchmarks run on: the space, the test accuracies
+    (``accuracy_column``) and the latency table of 21 devices (exits cleanly when the data is missing)."""
     from hwnas import get_space
     from hwnas.datasets import load_accuracy_table, load_latency_table
 
     data = require_shared("nb201")
     space = get_space("nb201")
-    return (space, load_accuracy_table(data / "accuracy.csv", space, ["cifar10_test_acc"]),
+    return (space, load_accuracy_table(data / "accuracy.csv", space, [accuracy_column]),
             load_latency_table(data / "latency_ms.csv", space))

@@ -68,6 +68,23 @@ def test_bench_search_counts_queries_and_scores_truthfully(tables, strategy, wit
     assert s["latency_grid_ms"] == 0.0, "gold_6240 records continuous latencies"
 
 
+def test_bench_search_gives_a_multi_objective_strategy_the_chance_of_meeting_the_budget(tables, monkeypatch):
+    """nsga2's second objective is the chance of exceeding the budget (minimised as the negative
+    chance within it): its front keeps safe networks next to accurate ones."""
+    from hwnas.search._nsga2 import NSGA2
+
+    told, tell = [], NSGA2.tell
+    monkeypatch.setattr(NSGA2, "tell", lambda self, genes, F, v: (told.append(np.asarray(F)), tell(self, genes, F, v))[1])
+    d, _, _ = tables
+    r = bench_search("nb201", d / "acc.csv", "cifar10_test_acc", d / "lat.csv", DEVICE, 0.5, pool=d / "pool.csv",
+                     accuracy_queries=30, latency_shots=6, strategy="nsga2", seeds=1)
+    assert told and all(F.shape[1] == 2 for F in told)
+    F = np.concatenate(told)
+    assert np.all(F[:, 0] < 0) and np.all((F[:, 1] >= -1) & (F[:, 1] <= 0))
+    assert F[:, 1].min() < -0.5 < F[:, 1].max(), "both likely and unlikely networks were told"
+    assert "hypervolume_ratio" in r["seeds"][0]
+
+
 def test_bench_search_finds_a_table_in_whole_milliseconds(tables):
     d, acc, lat = tables
     whole = lat[["arch", DEVICE]].assign(**{DEVICE: lat[DEVICE].round()})  # as phones timed with a ms clock
