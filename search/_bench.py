@@ -41,6 +41,9 @@ BENCH_STRATEGY_PARAMS: dict[str, dict] = {
     # On 6 devices x 2 budgets x 2 seeds: population 10 on accuracy alone 0.773 and population 20
     # with the risk objective 0.811 (nsga2 at 20 on accuracy 0.924, random 0.726 on those rows); the
     # predicted latency as second objective at population 20 0.828; both changes together 0.473 (11 rows).
+    # The same trade-off folded into evolution's and rl's single objective (accuracy minus 1 point
+    # times the chance of exceeding the budget) changed nothing on those 12 rows: evolution
+    # -0.026 +- 0.078, rl +0.001 +- 0.001. Not kept.
     "nsga2": {"population": 10},
     "rl": {"learning_rate": 0.3},
     # GP surrogate, UCB kappa 2, rank targets, no infeasibility penalty in the accuracy model: chosen
@@ -84,7 +87,9 @@ _SCREEN_P = 0.35  # search where a network is at least this likely within budget
                   # screened out); 0.2 let the search spend its queries on networks it could never
                   # verify (NB201, 21 devices x 2 budgets x 2 seeds: mean regret 0.223 at 0.2, 0.138 at
                   # 0.35, 0.235 at 0.5 on the 20 rows both ran; 4 tuning devices 0.555 -> 0.248, the
-                  # other 17 0.145 -> 0.112)
+                  # other 17 0.145 -> 0.112). Session 13, seeds 0-1 (where 0.35 scores 0.126 over all 42
+                  # rows): 0.3 +0.103 +- 0.057 (32 rows), 0.4 +0.161 +- 0.076 (26 rows), still 100%
+                  # within: a narrow optimum on the seeds it was chosen on, not a trend to follow)
 _FIRST_SHOTS = 4  # shots spread over the prior's range before the search; the rest go to the boundary
                   # (2 instead: mean regret +0.012 +- 0.027 over 42 rows x 4 seeds, session 6)
                   # Never a degenerate network (the space's dead cells): a bin that draws one draws
