@@ -49,6 +49,20 @@ def test_no_shot_is_spent_when_nothing_can_beat_the_safe_answer():
     assert lat_q.used == 1 and verified and latency[row] <= 10.0  # the one shot spent verifies the answer
 
 
+def test_with_nothing_safe_a_shot_goes_to_a_network_that_could_beat_the_fallback_answer():
+    """No queried network is within budget with p >= 0.99, so the answer would be the fallback (the
+    70% network, nearly as likely as the likeliest). Its accuracy is the bar: measuring the 94%
+    network can improve the answer, measuring the fallback itself cannot (a bar at the worst
+    queried accuracy, 10%, chose the fallback)."""
+    latency, accuracy = np.array([5.0, 9.0, 4.0]), np.array([70.0, 94.0, 10.0])
+    acc_q, lat_q = QueryBudget("accuracy", accuracy, 3), QueryBudget("latency", latency, 1)
+    acc_q.query([0, 1, 2])
+    model = ScaledTruth(latency, 1.0, log_std=0.5)  # unbiased but unsure: p 0.92, 0.58, 0.97
+    model.fit = lambda rows, ms: model
+    assert shoot_best(10.0, model, acc_q, lat_q)
+    assert list(lat_q.known) == [1]
+
+
 def test_a_shot_left_over_catches_a_confident_wrong_answer():
     latency, accuracy, acc_q, lat_q = _setup(bias=0.98)
     model = ScaledTruth(latency, 0.98, log_std=1e-6)  # certain, and 2% too fast
