@@ -50,7 +50,7 @@ def _summary(rows: list[dict], seeds: dict[str, int]) -> dict:
 def main() -> None:
     from tqdm import tqdm
 
-    from hwnas import write_json_atomic
+    from hwnas import HwnasError, write_json_atomic
     from hwnas.search import bench_search, list_strategies
 
     p = argparse.ArgumentParser()
@@ -68,9 +68,15 @@ def main() -> None:
     p.add_argument("--name", default="search_nb201")
     args = p.parse_args()
     started = time.time()
-    _, acc, lat = nb201_search_tables(args.accuracy_column)
+    try:
+        _, acc, lat = nb201_search_tables(args.accuracy_column)
+    except HwnasError as exc:  # e.g. no such accuracy column: one line, not a traceback
+        raise SystemExit(f"search_nb201: {exc}") from None
     devices = [d for d in args.devices.split(",") if d] or list(lat.devices)
     excluded = [d for d in args.pool_exclude.split(",") if d]
+    unknown = sorted(set(excluded) - set(lat.devices))
+    if unknown:  # a misspelt device would silently leave the pool whole
+        raise SystemExit(f"search_nb201: --pool-exclude names no device of the table: {', '.join(unknown)}")
     pool = lat.without(excluded) if excluded else lat  # bench_search also drops the target's own column
     seeds = _seeds(args)
     partial = RESULTS / f"{args.name}.partial.json"
@@ -86,7 +92,8 @@ def main() -> None:
                      "regret": m["regret"], "within_budget": m["within_budget"],
                      "hypervolume_ratio": m.get("hypervolume_ratio"), "wall_s": m["wall_s"]})
         write_json_atomic(partial, rows)
-    notes = (f"accuracy column {args.accuracy_column}, pool without {excluded or 'nothing but D'}, NA={args.accuracy_queries}, NL={args.latency_shots}, seeds per strategy {seeds}, "
+    notes = (f"accuracy column {args.accuracy_column}, pool without {excluded or 'nothing but D'}, "
+             f"NA={args.accuracy_queries}, NL={args.latency_shots}, seeds per strategy {seeds}, "
              f"{len(devices)} devices x quantiles {args.quantiles}; goal: mean regret <= 0.1 with >= 99% within "
              "budget for the best strategy. Hypervolume: accuracy up / latency down within the budget, "
              "reference (worst accuracy, budget). wall_s: mean per seed.")

@@ -29,7 +29,10 @@ def read_rows(inputs: list[str]) -> tuple[dict, dict]:
     for item in inputs:
         name, _, only = item.partition(":")
         keep = set(only.split("+")) if only else None
-        doc = json.loads((RESULTS / f"{name}.json").read_text())
+        path = RESULTS / f"{name}.json"
+        if not path.is_file():
+            raise SystemExit(f"search_side_by_side: no result file {path}")
+        doc = json.loads(path.read_text())
         for key, value in doc["summary"].items():
             if key.endswith(": seeds"):
                 strategy = key.split(":")[0]

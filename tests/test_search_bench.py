@@ -74,7 +74,12 @@ def test_bench_search_gives_a_multi_objective_strategy_the_chance_of_meeting_the
     from hwnas.search._nsga2 import NSGA2
 
     told, tell = [], NSGA2.tell
-    monkeypatch.setattr(NSGA2, "tell", lambda self, genes, F, v: (told.append(np.asarray(F)), tell(self, genes, F, v))[1])
+
+    def spy(self, genes, F, violation):
+        told.append(np.asarray(F))
+        return tell(self, genes, F, violation)
+
+    monkeypatch.setattr(NSGA2, "tell", spy)
     d, _, _ = tables
     r = bench_search("nb201", d / "acc.csv", "cifar10_test_acc", d / "lat.csv", DEVICE, 0.5, pool=d / "pool.csv",
                      accuracy_queries=30, latency_shots=6, strategy="nsga2", seeds=1)
