@@ -37,7 +37,8 @@ BENCH_STRATEGY_PARAMS: dict[str, dict] = {
     "evolution": {"population": 10, "sample_size": 3},
     # nsga2: population 10, its second objective the chance of exceeding the budget (in ``_query``).
     # Session 13, 42 rows x 2 seeds: 0.589 mean regret vs 0.878 at population 20 on accuracy alone
-    # (-0.289 +- 0.084; random 0.612: search_nb201_nsga2_risk_{a,b}, search_nb201_others2_{a,b}).
+    # (-0.289 +- 0.084; random 0.612: search_nb201_nsga2_risk_{a,b}, search_nb201_others2_{a,b}). On
+    # main since the shots' fallback bar: 0.603, random 0.656 (search_nb201_others_main_{a,b}).
     # On 6 devices x 2 budgets x 2 seeds: population 10 on accuracy alone 0.773 and population 20
     # with the risk objective 0.811 (nsga2 at 20 on accuracy 0.924, random 0.726 on those rows); the
     # predicted latency as second objective at population 20 0.828; both changes together 0.473 (11 rows).
