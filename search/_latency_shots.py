@@ -42,6 +42,13 @@ _UNKNOWN_LOG_STD = 0.2  # the log uncertainty while fewer than 4 shots allow no 
                         # gold_6240 Q 0.3, where a 0.1 model held 17 networks safe that one more shot showed
                         # were not and a seed ended on a 70% network; the median row went 0.073 -> 0.099.
 
+_MAX_LOO_LOG_ERROR = 1.0  # a leave-one-out error beyond e-fold says only "far off": with 4 shots each fit
+                          # sees 3, and one that extrapolates (NB201 pixel3, seed 2: 5.5) made the log
+                          # uncertainty 5.5 where the model's true near-budget error was 0.33, so every
+                          # network looked 45% likely within budget, the search spent its queries on
+                          # slow networks and returned a dead cell 83 points off. Session 14, 8 hard rows
+                          # x 4 seeds: pixel3 Q 0.3 22.2 -> 1.46, Q 0.5 0.49 -> 0.17, the rest unchanged.
+
 
 class FewShotLatency:
     """Latency on the target device of every row of a universe of architectures, from a few
@@ -49,8 +56,8 @@ class FewShotLatency:
 
     The mean is ``hwnas.predictors``' ``latency/fewshot`` predictor (the pool's devices as
     prior columns, shared across refits so that they are read once). Its uncertainty is the
-    leave-one-out error of the same fit on the shots (in log space, at least ``floor``; 0.2 while
-    fewer than 4 shots allow no such estimate), so that a search can keep a margin to the budget
+    leave-one-out error of the same fit on the shots (in log space, each error clipped at 1, at
+    least ``floor``; 0.2 while fewer than 4 shots allow no such estimate), so that a search can keep a margin to the budget
     that shrinks as shots accumulate.
 
     Near the budget the mean is close to what the pool allows (NB201, the shots of 84 benchmark
@@ -114,7 +121,7 @@ class FewShotLatency:
             for i in range(len(rows)):
                 keep = np.arange(len(rows)) != i
                 loo = self._fit_one(rows[keep], ms[keep]).predict_genes(self.genes[rows[i:i + 1]])[0]
-                errors.append(np.log(ms[i]) - np.log(loo))
+                errors.append(np.clip(np.log(ms[i]) - np.log(loo), -_MAX_LOO_LOG_ERROR, _MAX_LOO_LOG_ERROR))
         spread = float(np.sqrt(np.mean(np.square(errors)))) if errors else _UNKNOWN_LOG_STD
         self.log_std_ = max(spread, self.floor)
         self.std_ = self.mean_ * (np.exp(self.log_std_) - 1.0)

@@ -131,3 +131,28 @@ def test_shot_design_spreads_over_the_prior_and_skips_excluded_rows():
     assert redrawn > 0
     everything = np.ones(400, dtype=bool)  # nothing left to choose from: the exclusion is ignored
     assert len(shot_design(prior, 4, np.random.default_rng(0), exclude=everything)) == 4
+
+
+def test_one_extrapolating_leave_one_out_fit_does_not_flatten_every_chance_of_meeting_the_budget():
+    """NB201 pixel3, the 4 design shots of one benchmark seed: a 3-shot fit extrapolates e^5-fold, so
+    the unclipped rms made the log uncertainty 5.5 and every network ~45% likely within budget."""
+    from conftest import shared_file
+    from hwnas import get_space
+    from hwnas.datasets import load_latency_table
+    from hwnas.search._latency_shots import FewShotLatency
+
+    space = get_space("nb201")
+    table = load_latency_table(shared_file("nb201", "latency_ms.csv"), space)
+    archs, ms = table.column("pixel3")
+    shots = ["|skip_connect~0|+|none~0|skip_connect~1|+|nor_conv_3x3~0|skip_connect~1|nor_conv_3x3~2|",
+             "|nor_conv_1x1~0|+|avg_pool_3x3~0|nor_conv_1x1~1|+|nor_conv_3x3~0|skip_connect~1|nor_conv_1x1~2|",
+             "|none~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|nor_conv_3x3~2|",
+             "|nor_conv_3x3~0|+|avg_pool_3x3~0|skip_connect~1|+|none~0|none~1|avg_pool_3x3~2|"]
+    rows = np.array([archs.index(space.parse(s)) for s in shots])
+    model = FewShotLatency(space, space.genes_array(archs), table.without(["pixel3"]), seed=0).fit(rows, ms[rows])
+    wild = [abs(np.log(ms[r]) - np.log(model._fit_one(np.delete(rows, i), np.delete(ms[rows], i))
+                                        .predict_genes(model.genes[[r]])[0])) for i, r in enumerate(rows)]
+    assert max(wild) > 3  # the case this guards: one leave-one-out fit far off
+    assert model.log_std_ <= 1.0
+    near = (ms > 0.6 * np.quantile(ms, 0.3)) & (ms < 1.6 * np.quantile(ms, 0.3))
+    assert np.sqrt(np.mean(np.log(model.mean_[near] / ms[near]) ** 2)) < model.log_std_  # still honest
