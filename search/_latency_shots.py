@@ -88,8 +88,8 @@ class FewShotLatency:
     stacking the two views by their leave-one-out errors 0.0458 (pixel3 0.158); stacked, the search
     on pixel3 at Q 0.3 scored 3.16 vs 1.53 (4 seeds). Not kept. Nor would a better fit of the pool
     help much: the pool's best linear map fitted on the whole target column near the budget, put
-    in this model's place, scores 0.169 vs this model's 0.162 (``benchmarks/search_diag.py
-    --ceiling-latency``, 42 rows x 4 seeds).
+    in this model's place, scores 0.169 vs this model's 0.162 then (0.158 since the clip below;
+    ``benchmarks/search_diag.py --ceiling-latency``, 42 rows x 4 seeds).
     """
 
     def __init__(self, space: SearchSpace, genes: np.ndarray, pool=None, seed: int = 0, floor: float = 0.02) -> None:
