@@ -57,8 +57,8 @@ class FewShotLatency:
     The mean is ``hwnas.predictors``' ``latency/fewshot`` predictor (the pool's devices as
     prior columns, shared across refits so that they are read once). Its uncertainty is the
     leave-one-out error of the same fit on the shots (in log space, each error clipped at 1, at
-    least ``floor``; 0.2 while fewer than 4 shots allow no such estimate), so that a search can keep a margin to the budget
-    that shrinks as shots accumulate.
+    least ``floor``; 0.2 while fewer than 4 shots allow no such estimate), so that a search can
+    keep a margin to the budget that shrinks as shots accumulate.
 
     Near the budget the mean is close to what the pool allows (NB201, the shots of 84 benchmark
     searches, queried networks within 0.75-1.33x the budget: rms log error 0.086-0.108 on gold_6240,
@@ -112,17 +112,21 @@ class FewShotLatency:
         model = create_predictor("latency", "fewshot", self.space, seed=self.seed, prior=self.prior_columns)
         return model.fit([self.archs[r] for r in rows], ms)
 
+    def loo_log_errors(self, rows: np.ndarray, ms: np.ndarray) -> np.ndarray:
+        """Each shot's log error under the fit on the other shots (unclipped; empty below 4 shots)."""
+        rows, ms = np.asarray(rows, dtype=np.int64), np.asarray(ms, dtype=np.float64)
+        if len(rows) < 4:
+            return np.zeros(0)
+        loo = [self._fit_one(np.delete(rows, i), np.delete(ms, i)).predict_genes(self.genes[rows[i:i + 1]])[0]
+               for i in range(len(rows))]
+        return np.log(ms) - np.log(loo)
+
     def fit(self, rows: np.ndarray, ms: np.ndarray) -> "FewShotLatency":
         rows, ms = np.asarray(rows, dtype=np.int64), np.asarray(ms, dtype=np.float64)
         self.model_ = self._fit_one(rows, ms)
         self.mean_ = self.model_.predict_genes(self.genes)
-        errors = []
-        if len(rows) >= 4:
-            for i in range(len(rows)):
-                keep = np.arange(len(rows)) != i
-                loo = self._fit_one(rows[keep], ms[keep]).predict_genes(self.genes[rows[i:i + 1]])[0]
-                errors.append(np.clip(np.log(ms[i]) - np.log(loo), -_MAX_LOO_LOG_ERROR, _MAX_LOO_LOG_ERROR))
-        spread = float(np.sqrt(np.mean(np.square(errors)))) if errors else _UNKNOWN_LOG_STD
+        errors = np.clip(self.loo_log_errors(rows, ms), -_MAX_LOO_LOG_ERROR, _MAX_LOO_LOG_ERROR)
+        spread = float(np.sqrt(np.mean(np.square(errors)))) if errors.size else _UNKNOWN_LOG_STD
         self.log_std_ = max(spread, self.floor)
         self.std_ = self.mean_ * (np.exp(self.log_std_) - 1.0)
         return self
