@@ -168,11 +168,20 @@ def _search_one(t: _Tables, strategy: str, seed: int, n_acc: int, n_lat: int) ->
            "true_accuracy": float(t.accuracy[pick]), "true_latency_ms": float(t.latency[pick]),
            "within_budget": bool(t.latency[pick] <= t.budget), "latency_verified": verified,
            "accuracy_queries": acc_q.used, "latency_shots": lat_q.used,
-           "latency_grid_ms": grid_step(lat_q.known.values())}  # 0: continuous; else the recorded step
+           "latency_grid_ms": grid_step(lat_q.known.values()),  # 0: continuous; else the recorded step
+           "queried_best_within_accuracy": _queried_best_within(t, acc_q)}
     if strategy in ("nsga2", "bayes"):
         out["hypervolume_ratio"] = _hv_ratio(t, model, acc_q, lat_q)
     out["wall_s"] = round(time.time() - start, 3)
     return out
+
+
+def _queried_best_within(t: _Tables, acc_q: QueryBudget) -> float | None:
+    """The best true accuracy among the queried networks that are truly within budget (None when
+    none is): what a perfect final choice from the search's own queries would have returned."""
+    rows = np.fromiter(acc_q.known, dtype=np.int64)
+    within = rows[t.latency[rows] <= t.budget]
+    return float(t.accuracy[within].max()) if within.size else None
 
 
 def _query(t: _Tables, strategy: str, seed: int, n_acc: int, n_lat: int, model=None, params: dict | None = None):
@@ -264,7 +273,9 @@ def bench_search(space: str, accuracy_table: str | os.PathLike, accuracy_column:
     ``latency_shots``; everything else comes from surrogates (a few-shot latency predictor using
     the columns of ``pool`` as prior devices, the strategy's own accuracy model). It returns one
     architecture, scored here with the tables: true accuracy and latency, within budget or not,
-    and regret (the best true accuracy within budget minus its accuracy). Tables are paths, or
+    and regret (the best true accuracy within budget minus its accuracy); ``queried_regret`` is
+    the regret a perfect final choice among the queried networks would leave (the search's own
+    loss: the rest of ``regret`` is the doubt about their latencies). Tables are paths, or
     already loaded (``load_accuracy_table`` frame, ``LatencyTable``) to run many benchmarks on
     them. Only ``device``'s column of ``latency_table`` is read, never ``device`` in ``pool``.
     """
@@ -281,11 +292,15 @@ def bench_search(space: str, accuracy_table: str | os.PathLike, accuracy_column:
     for seed in range(seeds):
         run = _search_one(t, strategy, seed, accuracy_queries, latency_shots)
         run["regret"] = best - run["true_accuracy"]
+        queried = run["queried_best_within_accuracy"]
+        run["queried_regret"] = None if queried is None else best - queried
         runs.append(run)
     summary = {k: float(np.mean([r[k] for r in runs])) for k in
                ("true_accuracy", "true_latency_ms", "within_budget", "regret", "hypervolume_ratio", "wall_s")
                if k in runs[0]}
     summary["regret_std"] = float(np.std([r["regret"] for r in runs]))
+    queried = [r["queried_regret"] for r in runs if r["queried_regret"] is not None]
+    summary["queried_regret"] = float(np.mean(queried)) if queried else None
     result = {"space": space, "device": device, "strategy": strategy, "budget_quantile": budget_quantile,
               "budget_ms": t.budget, "best_within_budget_accuracy": best, "accuracy_queries": accuracy_queries,
               "latency_shots": latency_shots, "pool_devices": [] if t.pool is None else list(t.pool.devices),

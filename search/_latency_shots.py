@@ -90,6 +90,20 @@ class FewShotLatency:
     help much: the pool's best linear map fitted on the whole target column near the budget, put
     in this model's place, scores 0.169 vs this model's 0.162 then (0.158 since the clip below;
     ``benchmarks/search_diag.py --ceiling-latency``, 42 rows x 4 seeds).
+
+    Session 15, the whole columns (each device's log latency regressed on the other 20): the
+    residuals of networks with the same multiset of operations are as independent as any (rms
+    within such groups equals the overall rms to 0.01 on 19 devices; 2080ti_256 0.028 vs 0.042,
+    silver_4210r 0.033 vs 0.041), and a network's residual spread over the pool devices says nothing
+    of its residual on the target (top-fifth networks: |correlation| <= 0.16 on every device): the
+    error is per network, and only a shot of that network removes it. On pixel3 the networks whose
+    dead edges only feed nodes that never reach the output fit at rms 0.34 when read at their pruned
+    form and 0.65 when read whole, while those whose dead edges only lack an input fit as whole
+    networks do (0.13). A prune-aware mean (a fitted share, prior 0 +- 0.5, of each dead part's
+    predicted log cost that the device skips, learnt from shots on networks with dead parts; design
+    shots on the others) did worse: pixel3 Q 0.3 3.18 vs 1.46 (4 seeds), and on synthetic pruning
+    devices (device X's latency of each network's live part, the pool without X; 6 devices x 2
+    budgets x 2 seeds) 0.40 vs this model's 0.35. Not kept.
     """
 
     def __init__(self, space: SearchSpace, genes: np.ndarray, pool=None, seed: int = 0, floor: float = 0.02) -> None:

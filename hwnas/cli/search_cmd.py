@@ -108,10 +108,13 @@ def _bench(args: argparse.Namespace) -> int:
     print(f"{r['strategy']} on {r['device']}: budget {r['budget_ms']:.4g} ms (q={r['budget_quantile']}), "
           f"best within budget {r['best_within_budget_accuracy']:.3f}%")
     hv = "hypervolume_ratio" in r["mean"]
-    print(f"{'seed':>4} {'accuracy':>9} {'latency':>9} {'in budget':>9} {'regret':>7}" + (f" {'HV ratio':>8}" if hv else ""))
+    # queried: the regret of a perfect choice among the networks the search queried (its own loss)
+    print(f"{'seed':>4} {'accuracy':>9} {'latency':>9} {'in budget':>9} {'regret':>7} {'queried':>7}"
+          + (f" {'HV ratio':>8}" if hv else ""))
     for s in r["seeds"] + [dict(r["mean"], seed="mean")]:
+        queried = "-" if s["queried_regret"] is None else f"{s['queried_regret']:.3f}"
         line = (f"{s['seed']:>4} {s['true_accuracy']:>9.3f} {s['true_latency_ms']:>9.4g} "
-                f"{float(s['within_budget']):>9.2f} {s['regret']:>7.3f}")
+                f"{float(s['within_budget']):>9.2f} {s['regret']:>7.3f} {queried:>7}")
         print(line + (f" {s['hypervolume_ratio']:>8.3f}" if hv else ""))
     return 0
 
