@@ -108,7 +108,11 @@ _FIRST_SHOTS = 4  # shots spread over the prior's range before the search; the r
 _RESERVE = 2      # shots kept for verifying the final pick (session 12: all 6 kept for the pick on
                   # the five noisiest devices, 4 seeds: pixel3 Q 0.3 24.1 vs 1.53, one seed returning
                   # a network 83 points off; samsung_s7 Q 0.3 1.06 vs 0.76: the shots during the
-                  # search calibrate the model where the answer lies and cannot be saved for the end)
+                  # search calibrate the model where the answer lies and cannot be saved for the end).
+                  # Session 15, with the clip: 4 kept wherever the design's log uncertainty is >= 0.1
+                  # (42 of 48 runs on pixel3, samsung_s7, essential_ph_1, gold_6240, silver_4114 and
+                  # samsung_a50 x Q 0.3/0.5 x 4 seeds) 0.445 vs 0.338 on those runs (pixel3 Q 0.3 2.67
+                  # vs 1.46)
 
 
 @dataclass
