@@ -282,7 +282,8 @@ def bench_search(space: str, accuracy_table: str | os.PathLike, accuracy_column:
     architecture, scored here with the tables: true accuracy and latency, within budget or not,
     and regret (the best true accuracy within budget minus its accuracy); ``queried_regret`` is
     the regret a perfect final choice among the queried networks would leave (the search's own
-    loss: the rest of ``regret`` is the doubt about their latencies). Tables are paths, or
+    loss: the rest of ``regret`` is the doubt about their latencies; None for a seed that queried
+    no network within budget, and its mean is over the other seeds). Tables are paths, or
     already loaded (``load_accuracy_table`` frame, ``LatencyTable``) to run many benchmarks on
     them. Only ``device``'s column of ``latency_table`` is read, never ``device`` in ``pool``.
     """
