@@ -88,7 +88,7 @@ def main() -> None:
                 start = time.time()
                 acc_q, lat_q, model = B._query(t, args.strategy, seed, 100, 10, model=oracle,
                                                params=json.loads(args.params))
-                pick, _ = pick_answer(t.budget, model, acc_q, lat_q)
+                pick, _ = pick_answer(t.budget, model, acc_q, lat_q, t.degenerate)
                 queried = np.fromiter(acc_q.known, dtype=np.int64)
                 ok = queried[feasible[queried]]
                 p_top = p_within_rows(t.budget, model, lat_q, top)

@@ -170,7 +170,7 @@ def _load(space: SearchSpace, accuracy_table, accuracy_column, latency_table, de
 def _search_one(t: _Tables, strategy: str, seed: int, n_acc: int, n_lat: int) -> dict:
     start = time.time()
     acc_q, lat_q, model = _query(t, strategy, seed, n_acc, n_lat)
-    pick, verified = pick_answer(t.budget, model, acc_q, lat_q)
+    pick, verified = pick_answer(t.budget, model, acc_q, lat_q, t.degenerate)
     out = {"seed": seed, "arch": t.space.format(t.space.make(t.genes[pick])),
            "true_accuracy": float(t.accuracy[pick]), "true_latency_ms": float(t.latency[pick]),
            "within_budget": bool(t.latency[pick] <= t.budget), "latency_verified": verified,
@@ -231,7 +231,7 @@ def _query(t: _Tables, strategy: str, seed: int, n_acc: int, n_lat: int, model=N
         acc = np.zeros(len(rows))
         acc[inside] = acc_q.query(np.unique(rows[inside]))[np.searchsorted(np.unique(rows[inside]), rows[inside])]
         if lat_q.remaining > reserve:
-            shoot_best(t.budget, model, acc_q, lat_q)
+            shoot_best(t.budget, model, acc_q, lat_q, t.degenerate)
         # a multi-objective strategy also minimises the chance of exceeding the budget: the trade-off
         # the pick faces, so that its front keeps safe networks next to accurate ones
         F = np.column_stack([-acc, -feasibility(genes)]) if strat.multi_objective else -acc[:, None]

@@ -96,21 +96,25 @@ def p_within_rows(budget: float, model, lat_q, rows: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(known), p, (known <= budget).astype(float))
 
 
-def _candidates(budget: float, model, acc_q, lat_q) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Queried rows sorted by accuracy (best first), their accuracy and chance within budget."""
+def _candidates(budget: float, model, acc_q, lat_q, useless: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Queried rows sorted by accuracy (best first), their accuracy and chance within budget;
+    never a row ``useless`` flags (a degenerate network) while any other was queried."""
     rows = np.fromiter(acc_q.known, dtype=np.int64)
+    if useless is not None and not np.all(useless[rows]):
+        rows = rows[~useless[rows]]
     acc = np.array([acc_q.known[r] for r in rows])
     order = np.argsort(-acc, kind="stable")
     rows, acc = rows[order], acc[order]
     return rows, acc, p_within_rows(budget, model, lat_q, rows)
 
 
-def shoot_best(budget: float, model, acc_q, lat_q) -> bool:
+def shoot_best(budget: float, model, acc_q, lat_q, useless: np.ndarray | None = None) -> bool:
     """Spend one shot on the queried row of largest ``p_within * (accuracy - bar)``; False when
-    no row can beat the safe answer (or no shot is left)."""
+    no row can beat the safe answer (or no shot is left). Rows ``useless`` flags are no answer."""
     if lat_q.remaining <= 0 or not acc_q.known:
         return False
-    rows, acc, p = _candidates(budget, model, acc_q, lat_q)
+    rows, acc, p = _candidates(budget, model, acc_q, lat_q, useless)
     safe = (p >= ACCEPT_P) | (p == 1.0)
     # the accuracy of the answer without this shot: the best safe row, else the fallback (session
     # 13: the worst queried accuracy was the bar before; NL 10, seeds 0-1, 42 rows: 0.122 vs 0.126,
@@ -134,16 +138,18 @@ def _fallback(rows: np.ndarray, p: np.ndarray, model, lat_q) -> int:
     return int(rows[np.flatnonzero(p >= max(p.max() - _FALLBACK_SLACK, p.max() / 2))[0]])
 
 
-def pick_answer(budget: float, model, acc_q, lat_q) -> tuple[int, bool]:
+def pick_answer(budget: float, model, acc_q, lat_q, useless: np.ndarray | None = None) -> tuple[int, bool]:
     """Spend the shots left (``shoot_best``), then return the most accurate queried row that is
     measured within budget or believed so with ``ACCEPT_P``, and whether it was measured. Failing
     that, the most accurate of the rows (nearly) most likely within budget: the single likeliest
     alone is often a degenerate, useless network. A shot still left measures the answer before
-    it is returned."""
+    it is returned. A row ``useless`` flags (a network that ignores its input) is never the
+    answer while any other was queried: believed safe, it also set the shots' bar at chance level
+    (session 15: a fit on 3 shots over a narrow range returned a dead cell, 83 points off)."""
     while True:
-        while shoot_best(budget, model, acc_q, lat_q):
+        while shoot_best(budget, model, acc_q, lat_q, useless):
             pass
-        rows, _, p = _candidates(budget, model, acc_q, lat_q)
+        rows, _, p = _candidates(budget, model, acc_q, lat_q, useless)
         ok = np.flatnonzero(p >= ACCEPT_P)
         pick = int(rows[ok[0]]) if ok.size else _fallback(rows, p, model, lat_q)
         if pick in lat_q.known or lat_q.remaining <= 0:

@@ -83,6 +83,26 @@ def test_a_budget_no_queried_network_can_meet_returns_the_fastest_not_the_most_a
     assert not verified and row == queried[np.argmin(latency[queried])]
 
 
+def test_a_degenerate_network_is_never_the_answer_while_another_was_queried():
+    """A dead cell (fastest of all, at chance accuracy) is the only network believed within a
+    1 ms budget: without the mask it is returned; with it, the fastest useful network is."""
+    rng = np.random.default_rng(0)
+    latency = rng.uniform(5, 15, size=200)
+    accuracy = 80 + latency + rng.normal(0, 1, size=200)
+    latency[0], accuracy[0] = 0.03, 10.0
+    useless = np.zeros(200, dtype=bool)
+    useless[0] = True
+    acc_q = QueryBudget("accuracy", accuracy, 40)
+    acc_q.query(np.r_[0, rng.choice(np.arange(1, 200), 39, replace=False)])
+    queried = np.fromiter(acc_q.known, dtype=np.int64)
+    model = ScaledTruth(latency, 1.0, log_std=0.05)
+    assert pick_answer(1.0, model, acc_q, QueryBudget("latency", latency, 0))[0] == 0
+    row, _ = pick_answer(1.0, model, acc_q, QueryBudget("latency", latency, 0), useless)
+    assert row == queried[1:][np.argmin(latency[queried[1:]])]
+    row, verified = pick_answer(12.0, model, acc_q, QueryBudget("latency", latency, 3), useless)
+    assert row != 0 and latency[row] <= 12.0  # with shots and a reachable budget: a useful answer
+
+
 def test_grid_step_finds_whole_milliseconds_and_leaves_continuous_values_alone():
     from hwnas.search._bench_shots import grid_step
 
