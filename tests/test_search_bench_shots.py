@@ -99,7 +99,7 @@ def test_a_degenerate_network_is_never_the_answer_while_another_was_queried():
     assert pick_answer(1.0, model, acc_q, QueryBudget("latency", latency, 0))[0] == 0
     row, _ = pick_answer(1.0, model, acc_q, QueryBudget("latency", latency, 0), useless)
     assert row == queried[1:][np.argmin(latency[queried[1:]])]
-    row, verified = pick_answer(12.0, model, acc_q, QueryBudget("latency", latency, 3), useless)
+    row, _ = pick_answer(12.0, model, acc_q, QueryBudget("latency", latency, 3), useless)
     assert row != 0 and latency[row] <= 12.0  # with shots and a reachable budget: a useful answer
 
 
