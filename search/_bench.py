@@ -38,7 +38,7 @@ BENCH_STRATEGY_PARAMS: dict[str, dict] = {
     # nsga2: population 10, its second objective the chance of exceeding the budget (in ``_query``).
     # Session 13, 42 rows x 2 seeds: 0.589 mean regret vs 0.878 at population 20 on accuracy alone
     # (-0.289 +- 0.084; random 0.612: search_nb201_nsga2_risk_{a,b}, search_nb201_others2_{a,b}). On
-    # main since the shots' fallback bar: 0.603, random 0.656 (search_nb201_others_main_{a,b}).
+    # main since the degenerate-answer guard: 0.603, random 0.644 (search_nb201_others_useful_{a,b}).
     # On 6 devices x 2 budgets x 2 seeds: population 10 on accuracy alone 0.773 and population 20
     # with the risk objective 0.811 (nsga2 at 20 on accuracy 0.924, random 0.726 on those rows); the
     # predicted latency as second objective at population 20 0.828; both changes together 0.473 (11 rows).
@@ -78,6 +78,10 @@ BENCH_STRATEGY_PARAMS: dict[str, dict] = {
     # latency that mixture scored +0.081 +- 0.036 (20 rows x 4 seeds). None kept.
     # Session 11, 4 seeds: kappa decaying from 3 to 1 over the 100 queries 0.191 vs 0.162
     # (+0.029 +- 0.017, 42 rows). Not kept.
+    # Session 16, 4 seeds: degenerate networks screened out of the search. UCB spent 6.75 of the 100
+    # queries on them on average, and 10 in half the runs. Screening them out scored 0.153 vs 0.155,
+    # -0.003 +- 0.024 (42 rows, 100% within): samsung_s7 Q 0.3 0.76 -> 0.11, gold_6240 Q 0.3
+    # 0 -> 0.52. Those queries cost nothing measurable. Not kept.
     "bayes": {"n_init": 10, "acquisition": "ucb", "kappa": 2.0, "feasibility_power": 0.0, "surrogate": "gp",
               "rank_targets": True, "penalize_infeasible": False},
 }

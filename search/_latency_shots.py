@@ -104,6 +104,19 @@ class FewShotLatency:
     shots on the others) did worse: pixel3 Q 0.3 3.18 vs 1.46 (4 seeds), and on synthetic pruning
     devices (device X's latency of each network's live part, the pool without X; 6 devices x 2
     budgets x 2 seeds) 0.40 vs this model's 0.35. Not kept.
+
+    Session 16, the winner's curse. A search queries the networks this mean holds fast, so the
+    networks it holds too fast are over-represented among the queried ones near the budget. On
+    silver_4114 Q 0.5 (4 seeds traced), 7 of the 9 shots on queried networks with a recorded belief
+    were slower than the mean before the shot, by up to 0.28 in log. A correction was tried: the
+    shots on queried networks' mean leave-one-out log error, shrunk by n / (n + 2), as a shift of
+    the mean.
+    - Applied everywhere (the screen too): 0.187 vs 0.155 (+0.032 +- 0.014, 42 rows x 4 seeds, 100%
+      within); queried regret 0.118 vs 0.088: the stricter screen cost the search more than the
+      pick gained.
+    - Applied to the shots' and the pick's chance only: 0.159 vs 0.155 (+0.003 +- 0.010);
+      silver_4114 Q 0.5 0.62 -> 0.50, but samsung_a50 Q 0.3 0.19 -> 0.53.
+    Not kept.
     """
 
     def __init__(self, space: SearchSpace, genes: np.ndarray, pool=None, seed: int = 0, floor: float = 0.02) -> None:
