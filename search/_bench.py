@@ -83,7 +83,7 @@ BENCH_STRATEGY_PARAMS: dict[str, dict] = {
     # -0.003 +- 0.024 (42 rows, 100% within): samsung_s7 Q 0.3 0.76 -> 0.11, gold_6240 Q 0.3
     # 0 -> 0.52. Those queries cost nothing measurable. Not kept. n_init 20 (two random batches)
     # 0.304 vs 0.162 on the first 21 rows done (+0.142 +- 0.064, queried regret 0.190 vs 0.111):
-    # stopped; the GP's batches beat random ones from the second batch on.
+    # stopped there.
     "bayes": {"n_init": 10, "acquisition": "ucb", "kappa": 2.0, "feasibility_power": 0.0, "surrogate": "gp",
               "rank_targets": True, "penalize_infeasible": False},
 }

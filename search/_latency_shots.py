@@ -107,7 +107,7 @@ class FewShotLatency:
 
     Session 16, the winner's curse. A search queries the networks this mean holds fast, so the
     networks it holds too fast are over-represented among the queried ones near the budget. On
-    silver_4114 Q 0.5 (4 seeds traced), 7 of the 9 shots on queried networks with a recorded belief
+    silver_4114 Q 0.5 (4 seeds traced), 8 of the 9 shots on queried networks with a recorded belief
     were slower than the mean before the shot, by up to 0.28 in log. A correction was tried: the
     shots on queried networks' mean leave-one-out log error, shrunk by n / (n + 2), as a shift of
     the mean.
