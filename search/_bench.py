@@ -84,6 +84,14 @@ BENCH_STRATEGY_PARAMS: dict[str, dict] = {
     # 0 -> 0.52. Those queries cost nothing measurable. Not kept. n_init 20 (two random batches)
     # 0.304 vs 0.162 on the first 21 rows done (+0.142 +- 0.064, queried regret 0.190 vs 0.111):
     # stopped there.
+    # Session 17, aimed at the queries spent on networks the optimistic screen admits but that are
+    # over budget (samsung_s7 Q 0.3: the 6 best networks within budget held p 0.5-0.8 all search
+    # long and were never queried; given the true latency that row scores 0): expected improvement
+    # weighed by the chance within budget (acquisition "ei", feasibility_power 1; constrained EI)
+    # 0.141 vs 0.155, -0.014 +- 0.026 (42 rows x 4 seeds, 100% within), most of it pixel3 Q 0.3
+    # (1.41 -> 0.66); queried regret 0.103 vs 0.088: the pick lost less, the search more. Plain EI
+    # on 8 hard and easy rows +0.118 +- 0.088; UCB's optimistic gain over the incumbent times that
+    # chance +0.095 +- 0.100 (same rows). None kept.
     "bayes": {"n_init": 10, "acquisition": "ucb", "kappa": 2.0, "feasibility_power": 0.0, "surrogate": "gp",
               "rank_targets": True, "penalize_infeasible": False},
 }
