@@ -92,7 +92,9 @@ BENCH_STRATEGY_PARAMS: dict[str, dict] = {
     # (1.41 -> 0.66); queried regret 0.103 vs 0.088: the pick lost less, the search more. Plain EI
     # on 8 hard and easy rows +0.118 +- 0.088; UCB's optimistic gain over the incumbent times that
     # chance +0.095 +- 0.100 (same rows); constrained EI for the last 20 queries only (UCB before)
-    # 0.162 vs 0.155, +0.007 +- 0.010 (42 rows x 4 seeds, queried regret 0.096). None kept.
+    # 0.162 vs 0.155, +0.007 +- 0.010 (42 rows x 4 seeds, queried regret 0.096); each batch 5 by
+    # UCB and 5 by constrained EI 0.161, +0.005 +- 0.024 (42 x 4, one answer over budget, queried
+    # regret 0.122). None kept.
     "bayes": {"n_init": 10, "acquisition": "ucb", "kappa": 2.0, "feasibility_power": 0.0, "surrogate": "gp",
               "rank_targets": True, "penalize_infeasible": False},
 }
