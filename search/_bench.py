@@ -191,6 +191,9 @@ def _search_one(t: _Tables, strategy: str, seed: int, n_acc: int, n_lat: int) ->
     out = {"seed": seed, "arch": t.space.format(t.space.make(t.genes[pick])),
            "true_accuracy": float(t.accuracy[pick]), "true_latency_ms": float(t.latency[pick]),
            "within_budget": bool(t.latency[pick] <= t.budget), "latency_verified": verified,
+           # what the search believed when it answered (1 or 0 once measured): an answer below
+           # ACCEPT_P is a fallback, made when no queried network was safe enough
+           "believed_p_within": float(p_within_rows(t.budget, model, lat_q, np.array([pick]))[0]),
            "accuracy_queries": acc_q.used, "latency_shots": lat_q.used,
            "latency_grid_ms": grid_step(lat_q.known.values()),  # 0: continuous; else the recorded step
            "queried_best_within_accuracy": _queried_best_within(t, acc_q)}

@@ -67,6 +67,10 @@ def test_bench_search_counts_queries_and_scores_truthfully(tables, strategy, wit
     assert ("hypervolume_ratio" in s) == (strategy == "bayes")
     assert 0.0 <= s.get("hypervolume_ratio", 0.0) <= 1.0
     assert s["latency_grid_ms"] == 0.0, "gold_6240 records continuous latencies"
+    # the belief it answered with: measured answers are certain, others were held safe or fell back
+    assert 0.0 <= s["believed_p_within"] <= 1.0
+    if s["latency_verified"]:
+        assert s["believed_p_within"] == float(s["within_budget"])
 
 
 def test_bench_search_gives_a_multi_objective_strategy_the_chance_of_meeting_the_budget(tables, monkeypatch):
