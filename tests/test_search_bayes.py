@@ -53,6 +53,19 @@ def test_local_share_proposes_neighbours_of_the_best(space):
     assert ((strat.ask(5) != best).sum(1) == 1).all()
 
 
+@pytest.mark.parametrize("share", [0.5, 1.0])
+def test_safe_share_asks_networks_likely_feasible(space, share):
+    strat = create_strategy("bayes", space, seed=2, n_init=10, surrogate="gp", acquisition="ucb",
+                            rank_targets=True, safe_share=share)
+    strat.feasibility = lambda genes: np.where(genes[:, 0] <= 1, 1.0, 0.0)  # only these can be allowed
+    genes = random_genes(space, 10, np.random.default_rng(2))
+    strat.tell(genes, _score(genes)[:, None], np.zeros(len(genes)))
+    asked = strat.ask(10)
+    assert len(np.unique(asked, axis=0)) == 10
+    assert (asked[:, 0] <= 1).sum() >= int(share * 10)  # the safe share, at least
+    assert (asked[-int(share * 10):, 0] <= 1).all()
+
+
 def test_unknown_surrogate_is_a_config_error(space):
     with pytest.raises(hwnas.ConfigError, match="surrogate"):
         create_strategy("bayes", space, surrogate="forest")
