@@ -9,7 +9,7 @@ Finished rows are kept in ``results/<name>.partial.json``: a rerun resumes from 
 
     python benchmarks/search_nb201.py [--strategies bayes,random,...] [--seeds 1] [--seeds-for bayes=3]
                                       [--devices a,b] [--accuracy-column C] [--pool-exclude a,b]
-                                      [--name search_nb201]
+                                      [--first-seed 0] [--params JSON] [--name search_nb201]
 """
 
 from __future__ import annotations
@@ -68,9 +68,16 @@ def main() -> None:
                    help="the column of nb201/accuracy.csv to maximise (cifar100_test_acc: never tuned on)")
     p.add_argument("--pool-exclude", default="",
                    help="comma-separated devices never in the pool (e.g. a whole family: an unseen kind of device)")
+    p.add_argument("--first-seed", type=int, default=0, help="seeds run from here (fresh seeds for a check)")
+    p.add_argument("--params", default="{}", help="JSON strategy parameters over BENCH_STRATEGY_PARAMS "
+                   "(every strategy run): a variant measured through the very same code path")
     p.add_argument("--name", default="search_nb201")
     args = p.parse_args()
     started = time.time()
+    try:
+        params = json.loads(args.params)
+    except json.JSONDecodeError as exc:
+        raise SystemExit(f"search_nb201: --params is not JSON: {exc}") from None
     try:
         _, acc, lat = nb201_search_tables(args.accuracy_column)
     except HwnasError as exc:  # e.g. no such accuracy column: one line, not a traceback
@@ -87,16 +94,21 @@ def main() -> None:
     done = {(r["strategy"], r["device"], r["quantile"]) for r in rows}
     jobs = [(s, d, float(q)) for s in seeds for d in devices for q in args.quantiles.split(",")]
     for strategy, device, q in tqdm([j for j in jobs if j not in done], desc="search_nb201"):
-        r = bench_search("nb201", acc, args.accuracy_column, lat, device, q, pool=pool,
-                         accuracy_queries=args.accuracy_queries, latency_shots=args.latency_shots,
-                         strategy=strategy, seeds=seeds[strategy])
+        try:
+            r = bench_search("nb201", acc, args.accuracy_column, lat, device, q, pool=pool,
+                             accuracy_queries=args.accuracy_queries, latency_shots=args.latency_shots,
+                             strategy=strategy, seeds=seeds[strategy], first_seed=args.first_seed,
+                             strategy_params=params)
+        except HwnasError as exc:  # e.g. an unknown strategy parameter in --params
+            raise SystemExit(f"search_nb201: {exc}") from None
         m = r["mean"]
         rows.append({"strategy": strategy, "device": device, "quantile": q, "budget_ms": r["budget_ms"],
                      "regret": m["regret"], "queried_regret": m["queried_regret"], "within_budget": m["within_budget"],
                      "hypervolume_ratio": m.get("hypervolume_ratio"), "wall_s": m["wall_s"]})
         write_json_atomic(partial, rows)
     notes = (f"accuracy column {args.accuracy_column}, pool without {excluded or 'nothing but D'}, "
-             f"NA={args.accuracy_queries}, NL={args.latency_shots}, seeds per strategy {seeds}, "
+             f"NA={args.accuracy_queries}, NL={args.latency_shots}, seeds per strategy {seeds} from "
+             f"{args.first_seed}, strategy parameters over the defaults {params or 'none'}, "
              f"{len(devices)} devices x quantiles {args.quantiles}; goal: mean regret <= 0.1 with >= 99% within "
              "budget for the best strategy. Hypervolume: accuracy up / latency down within the budget, "
              "reference (worst accuracy, budget). wall_s: mean per seed.")

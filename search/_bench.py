@@ -196,9 +196,9 @@ def _load(space: SearchSpace, accuracy_table, accuracy_column, latency_table, de
                    lat_ms[keep], budget, pool_table)
 
 
-def _search_one(t: _Tables, strategy: str, seed: int, n_acc: int, n_lat: int) -> dict:
+def _search_one(t: _Tables, strategy: str, seed: int, n_acc: int, n_lat: int, params: dict | None = None) -> dict:
     start = time.time()
-    acc_q, lat_q, model = _query(t, strategy, seed, n_acc, n_lat)
+    acc_q, lat_q, model = _query(t, strategy, seed, n_acc, n_lat, params=params)
     pick, verified = pick_answer(t.budget, model, acc_q, lat_q, t.degenerate)
     out = {"seed": seed, "arch": t.space.format(t.space.make(t.genes[pick])),
            "true_accuracy": float(t.accuracy[pick]), "true_latency_ms": float(t.latency[pick]),
@@ -303,7 +303,8 @@ def _hv_ratio(t: _Tables, model: FewShotLatency, acc_q: QueryBudget, lat_q: Quer
 def bench_search(space: str, accuracy_table: str | os.PathLike, accuracy_column: str,
                  latency_table: str | os.PathLike, device: str, budget_quantile: float,
                  pool: str | os.PathLike | None = None, accuracy_queries: int = 100, latency_shots: int = 10,
-                 strategy: str = "bayes", seeds: int = 3, json_out: str | os.PathLike | None = None) -> dict:
+                 strategy: str = "bayes", seeds: int = 3, json_out: str | os.PathLike | None = None,
+                 first_seed: int = 0, strategy_params: dict | None = None) -> dict:
     """Search ``space`` under a latency budget on ``device`` with counted true queries.
 
     The budget is the ``budget_quantile`` of ``device``'s column of ``latency_table``. Per seed
@@ -318,6 +319,8 @@ def bench_search(space: str, accuracy_table: str | os.PathLike, accuracy_column:
     no network within budget, and its mean is over the other seeds). Tables are paths, or
     already loaded (``load_accuracy_table`` frame, ``LatencyTable``) to run many benchmarks on
     them. Only ``device``'s column of ``latency_table`` is read, never ``device`` in ``pool``.
+    Seeds are ``first_seed`` .. ``first_seed + seeds - 1``; ``strategy_params`` override the
+    strategy's ``BENCH_STRATEGY_PARAMS`` (to measure a variant with the very same code path).
     """
     if strategy not in list_strategies():
         raise ConfigError(f"unknown strategy {strategy!r}; known: {', '.join(list_strategies())}")
@@ -325,12 +328,16 @@ def bench_search(space: str, accuracy_table: str | os.PathLike, accuracy_column:
         raise ConfigError(f"--budget-quantile must be in (0, 1], got {budget_quantile}")
     if accuracy_queries < 1 or latency_shots < 1 or seeds < 1:
         raise ConfigError("accuracy queries, latency shots and seeds must each be >= 1")
+    if first_seed < 0:
+        raise ConfigError(f"first seed must be >= 0, got {first_seed}")
+    params = dict(strategy_params or {})
+    create_strategy(strategy, get_space(space), 0, **{**BENCH_STRATEGY_PARAMS.get(strategy, {}), **params})  # fail early
     sp = get_space(space)
     t = _load(sp, accuracy_table, accuracy_column, latency_table, device, budget_quantile, pool)
     best = float(t.accuracy[t.latency <= t.budget].max())
     runs = []
-    for seed in range(seeds):
-        run = _search_one(t, strategy, seed, accuracy_queries, latency_shots)
+    for seed in range(first_seed, first_seed + seeds):
+        run = _search_one(t, strategy, seed, accuracy_queries, latency_shots, params)
         run["regret"] = best - run["true_accuracy"]
         queried = run["queried_best_within_accuracy"]
         run["queried_regret"] = None if queried is None else best - queried
@@ -343,7 +350,8 @@ def bench_search(space: str, accuracy_table: str | os.PathLike, accuracy_column:
     summary["queried_regret"] = float(np.mean(queried)) if queried else None
     result = {"space": space, "device": device, "strategy": strategy, "budget_quantile": budget_quantile,
               "budget_ms": t.budget, "best_within_budget_accuracy": best, "accuracy_queries": accuracy_queries,
-              "latency_shots": latency_shots, "pool_devices": [] if t.pool is None else list(t.pool.devices),
+              "latency_shots": latency_shots, "strategy_params": {**BENCH_STRATEGY_PARAMS.get(strategy, {}), **params},
+              "pool_devices": [] if t.pool is None else list(t.pool.devices),
               "n_architectures": len(t.genes), "seeds": runs, "mean": summary}
     if json_out is not None:
         from hwnas.predictors import write_json_atomic

@@ -95,6 +95,22 @@ def test_bench_search_gives_a_multi_objective_strategy_the_chance_of_meeting_the
     assert "hypervolume_ratio" in r["seeds"][0]
 
 
+def test_bench_search_runs_chosen_seeds_and_strategy_params(tables):
+    """``first_seed`` picks the seeds (a seed's run is the same whatever came before it) and
+    ``strategy_params`` override the benchmark's defaults; an unknown one is a config error."""
+    d, _, _ = tables
+    args = ("nb201", d / "acc.csv", "cifar10_test_acc", d / "lat.csv", DEVICE, 0.3)
+    kw = dict(pool=d / "pool.csv", accuracy_queries=20, latency_shots=5)
+    both = bench_search(*args, strategy="random", seeds=2, **kw)
+    second = bench_search(*args, strategy="random", seeds=1, first_seed=1, **kw)
+    assert [s["seed"] for s in both["seeds"]] == [0, 1] and second["seeds"][0]["seed"] == 1
+    assert second["seeds"][0]["arch"] == both["seeds"][1]["arch"]
+    r = bench_search(*args, strategy="bayes", seeds=1, strategy_params={"safe_share": 0.5}, **kw)
+    assert r["strategy_params"]["safe_share"] == 0.5 and r["strategy_params"]["surrogate"] == "gp"
+    with pytest.raises(hwnas.ConfigError, match="unknown parameter"):
+        bench_search(*args, strategy="bayes", seeds=1, strategy_params={"bogus": 1}, **kw)
+
+
 def test_bench_search_finds_a_table_in_whole_milliseconds(tables):
     d, acc, lat = tables
     whole = lat[["arch", DEVICE]].assign(**{DEVICE: lat[DEVICE].round()})  # as phones timed with a ms clock
