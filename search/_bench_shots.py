@@ -32,6 +32,11 @@ ACCEPT_P = 0.99  # an unverified answer must be within budget with this probabil
 # (40 rows; pixel3 Q 0.3 unchanged seed by seed). Bound on the same 84 states: the best true
 # accuracy among all networks the final model holds safe (p >= ACCEPT_P) leaves 0.123 regret against
 # the pick's 0.131, so exploiting the safe set harder could gain at most 0.008; the rest needs shots.
+# Session 18: nor can a measured network vouch for a cheaper variant of itself. Over the 150000 NB201
+# pairs that differ by one operation made cheaper, the cheaper network is the slower one on the GPUs
+# at batch 1 for 41-53% of nor_conv_3x3 -> nor_conv_1x1 and 80-94% of skip_connect -> none (a zero
+# tensor that costs a kernel of its own), and on the CPUs and phones for up to 3.5% even of
+# nor_conv_3x3 -> skip_connect.
 _FALLBACK_SLACK = 0.05  # the fallback may be this much less likely within budget than the likeliest
                         # (and at most half as likely: when even the likeliest is a long shot, an
                         # absolute slack would admit every row and return the most accurate, i.e.
