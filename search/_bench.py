@@ -108,12 +108,13 @@ BENCH_STRATEGY_PARAMS: dict[str, dict] = {
     # settings, +0.004 +- 0.032 (42 x 4; search_nb201.py --first-seed 4 --params '{"safe_share": 0.5}'
     # measures it): -0.006 over 8 seeds, nothing; the same from the 50th query on 0.175,
     # +0.020 +- 0.017 (42 x 4); 3 of each batch by UCB among networks with p >= 0.7 +0.086 +- 0.095
-    # (8 hard rows x 4). None kept. A lead, not yet built: one query of each batch to the network
+    # (8 hard rows x 4). None kept. Nor a probe: one query of each batch to the network
     # the screen keeps out (p >= 0.1) with the best UCB (a probe: on gold_6240 Q 0.3 seed 4 the
     # biased model held the whole 93% family at p < 0.35, the search found only 90% networks and
     # scored 2.96; 0.23 with the probe). Fresh seeds 4-7: 0.145 vs 0.164, -0.019 +- 0.039 (42 x 4,
     # 100% within), queried regret 0.061 vs 0.098; the pick lost the gain on pixel3 Q 0.3 (2.44 vs
-    # 1.30); the other 41 rows 0.089 vs 0.137. Seeds 0-3 not measured yet.
+    # 1.30); the other 41 rows 0.089 vs 0.137. But seeds 0-3: 0.215 vs 0.155, +0.059 +- 0.029
+    # (queried regret 0.099 vs 0.088): +0.020 over 8 seeds.
     "bayes": {"n_init": 10, "acquisition": "ucb", "kappa": 2.0, "feasibility_power": 0.0, "surrogate": "gp",
               "rank_targets": True, "penalize_infeasible": False},
 }
