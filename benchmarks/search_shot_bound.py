@@ -23,17 +23,15 @@ from _common import nb201_search_tables, write_results
 
 
 def _one(t, seed: int, n_lat: int, ceiling) -> dict:
-    from hwnas.search import _bench as B
-    from hwnas.search._bench_shots import pick_answer, refit
-    from hwnas.search._latency_shots import FewShotLatency, shot_design
+    from hwnas.search._bench import design_shots
+    from hwnas.search._bench_shots import pick_answer
+    from hwnas.search._latency_shots import FewShotLatency
     from hwnas.search._oracle import QueryBudget
 
     lat_q = QueryBudget("latency", t.latency, n_lat)
     if ceiling is None:
         model = FewShotLatency(t.space, t.genes, t.pool, seed)
-        first = max(1, min(B._FIRST_SHOTS, n_lat // 2))
-        lat_q.query(shot_design(model.prior(), first, np.random.default_rng(seed), exclude=t.degenerate))
-        refit(model, lat_q)
+        design_shots(t, model, lat_q, np.random.default_rng(seed))  # the benchmark's own design
     else:
         model = ceiling
     every = np.flatnonzero(~t.degenerate)

@@ -128,7 +128,8 @@ class BayesianOptimization(Strategy):
             score = np.maximum(score, 0) * p if self.params["acquisition"] == "ei" else score + np.log(p) * std.mean()
         safe = self._safe_improvers(pool, mean, std, y, 0 if greedy else n)
         score[safe] = -np.inf
-        rest = [i for i in self._select(pool, score, n) if i not in set(safe)][: n - len(safe)]
+        taken = set(safe.tolist())
+        rest = [i for i in self._select(pool, score, n) if i not in taken][: n - len(safe)]
         out = pool[np.concatenate([np.asarray(rest, dtype=np.int64), safe])]
         if len(out) < n:
             out = np.concatenate([out, self.draw(n - len(out))])

@@ -238,9 +238,7 @@ def _query(t: _Tables, strategy: str, seed: int, n_acc: int, n_lat: int, model=N
     rng = np.random.default_rng(seed)
     acc_q, lat_q = QueryBudget("accuracy", t.accuracy, n_acc), QueryBudget("latency", t.latency, n_lat)
     model = FewShotLatency(t.space, t.genes, t.pool, seed) if model is None else model
-    lat_q.query(shot_design(model.prior(), max(1, min(_FIRST_SHOTS, n_lat // 2)), rng,
-                            exclude=t.degenerate))
-    refit(model, lat_q)
+    design_shots(t, model, lat_q, rng)
     reserve = min(_RESERVE, lat_q.remaining)
 
     strat = create_strategy(strategy, t.space, seed, **{**BENCH_STRATEGY_PARAMS.get(strategy, {}), **(params or {})})
@@ -278,6 +276,13 @@ def _query(t: _Tables, strategy: str, seed: int, n_acc: int, n_lat: int, model=N
         strat.tell(genes, F, violation(genes))
         stale = 0 if acc_q.used > before else stale + 1
     return acc_q, lat_q, model
+
+
+def design_shots(t: _Tables, model, lat_q: QueryBudget, rng: np.random.Generator) -> None:
+    """The shots spread over the prior's range before any search, and the model refitted on them."""
+    lat_q.query(shot_design(model.prior(), max(1, min(_FIRST_SHOTS, lat_q.limit // 2)), rng,
+                            exclude=t.degenerate))
+    refit(model, lat_q)
 
 
 def _excess(t: _Tables, model: FewShotLatency, lat_q: QueryBudget, rows: np.ndarray) -> np.ndarray:
@@ -339,8 +344,9 @@ def bench_search(space: str, accuracy_table: str | os.PathLike, accuracy_column:
     if first_seed < 0:
         raise ConfigError(f"first seed must be >= 0, got {first_seed}")
     params = dict(strategy_params or {})
-    create_strategy(strategy, get_space(space), 0, **{**BENCH_STRATEGY_PARAMS.get(strategy, {}), **params})  # fail early
     sp = get_space(space)
+    effective = {**BENCH_STRATEGY_PARAMS.get(strategy, {}), **params}
+    create_strategy(strategy, sp, 0, **effective)  # an unknown parameter fails before any table is read
     t = _load(sp, accuracy_table, accuracy_column, latency_table, device, budget_quantile, pool)
     best = float(t.accuracy[t.latency <= t.budget].max())
     runs = []
@@ -358,7 +364,7 @@ def bench_search(space: str, accuracy_table: str | os.PathLike, accuracy_column:
     summary["queried_regret"] = float(np.mean(queried)) if queried else None
     result = {"space": space, "device": device, "strategy": strategy, "budget_quantile": budget_quantile,
               "budget_ms": t.budget, "best_within_budget_accuracy": best, "accuracy_queries": accuracy_queries,
-              "latency_shots": latency_shots, "strategy_params": {**BENCH_STRATEGY_PARAMS.get(strategy, {}), **params},
+              "latency_shots": latency_shots, "strategy_params": effective,
               "pool_devices": [] if t.pool is None else list(t.pool.devices),
               "n_architectures": len(t.genes), "seeds": runs, "mean": summary}
     if json_out is not None:
