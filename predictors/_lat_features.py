@@ -104,7 +104,7 @@ class LatencyFeatures:
 
     def slots(self, genes: np.ndarray) -> np.ndarray:
         """Slot of each gene row in the feature array, computing the rows not seen before."""
-        genes = self._validated(genes)
+        genes = self.validated(genes)
         slots = self._index.lookup(genes)
         missing = slots < 0
         if missing.any():
@@ -130,7 +130,8 @@ class LatencyFeatures:
         slots = self.slots(genes)  # first: it may grow (replace) the row array
         return self._rows[slots]
 
-    def _validated(self, genes: np.ndarray) -> np.ndarray:
+    def validated(self, genes: np.ndarray) -> np.ndarray:
+        """``genes`` as an ``(N, n_genes)`` int64 matrix; the space's own error for an invalid row."""
         genes = np.asarray(genes, dtype=np.int64)
         if genes.ndim == 1 and genes.size == 0:
             genes = genes.reshape(0, len(self.space.cardinalities))

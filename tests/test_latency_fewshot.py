@@ -70,3 +70,14 @@ def test_fewshot_never_reads_an_excluded_device_raw_or_smoothed(small_pool, tmp_
     assert np.corrcoef(np.log(pred), np.log(df["titanxp_1"][10:]))[0, 1] > 0.9  # titan_rtx_1 stands in
     model.save(tmp_path / "fs")
     assert np.allclose(load_predictor(tmp_path / "fs").predict(df["arch"][10:]), pred)
+
+
+def test_pool_columns_are_read_without_computing_unit_features(small_pool):
+    pool, df = small_pool
+    prior = PriorColumns(LatencyFeatures(pool.space), pool)
+    genes = pool.space.genes_array(pool.archs)
+    raw = prior.matrix(genes[::-1], ["gold_6240", "additive:gold_6240"])[::-1, 0]
+    assert np.allclose(raw, np.log(df["gold_6240"].to_numpy(float)))  # each row its own pool row
+    assert prior.features.size == 0  # the lookup needed no network's units (they cost 1 ms each)
+    unseen = pool.space.genes_array(pool.space.sample_many(5, 3))
+    assert np.all(np.isfinite(prior.matrix(np.vstack([genes[:3], unseen]), ["gold_6240"])))  # filled, not looked up
