@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shlex
 import sys
 import time
 from datetime import datetime, timezone
@@ -82,7 +83,7 @@ def write_results(name: str, rows: Sequence[dict], summary: dict | None = None, 
     doc = {
         "benchmark": name,
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "command": command or "python " + " ".join(sys.argv),
+        "command": command or "python " + shlex.join(sys.argv),  # quoted: a JSON --params survives a paste
         "wall_s": None if started is None else round(time.time() - started, 1),
         "machine": info,
         "summary": summary or {},

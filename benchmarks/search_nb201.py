@@ -54,7 +54,7 @@ def main() -> None:
     from tqdm import tqdm
 
     from hwnas import HwnasError, write_json_atomic
-    from hwnas.search import bench_search, list_strategies
+    from hwnas.search import BENCH_STRATEGY_PARAMS, bench_search, list_strategies
 
     p = argparse.ArgumentParser()
     p.add_argument("--strategies", default=",".join(list_strategies()))
@@ -108,7 +108,8 @@ def main() -> None:
         write_json_atomic(partial, rows)
     notes = (f"accuracy column {args.accuracy_column}, pool without {excluded or 'nothing but D'}, "
              f"NA={args.accuracy_queries}, NL={args.latency_shots}, seeds per strategy {seeds} from "
-             f"{args.first_seed}, strategy parameters over the defaults {params or 'none'}, "
+             f"{args.first_seed}, strategy parameters over the defaults {params or 'none'} (in effect: "
+             f"{ {s: {**BENCH_STRATEGY_PARAMS.get(s, {}), **params} for s in seeds} }), "
              f"{len(devices)} devices x quantiles {args.quantiles}; goal: mean regret <= 0.1 with >= 99% within "
              "budget for the best strategy. Hypervolume: accuracy up / latency down within the budget, "
              "reference (worst accuracy, budget). wall_s: mean per seed.")

@@ -115,6 +115,19 @@ BENCH_STRATEGY_PARAMS: dict[str, dict] = {
     # 100% within), queried regret 0.061 vs 0.098; the pick lost the gain on pixel3 Q 0.3 (2.44 vs
     # 1.30); the other 41 rows 0.089 vs 0.137. But seeds 0-3: 0.215 vs 0.155, +0.059 +- 0.029
     # (queried regret 0.099 vs 0.088): +0.020 over 8 seeds.
+    # Session 19, seeds 0-7 (336 runs; these settings 0.160, median run 0, the 14 runs above 1 carry
+    # 43% of it): every other search shot to the untold candidate the GP ranks best among those the
+    # latency model holds under 80% likely within budget, its accuracy read at once when the shot
+    # finds it within (so a biased model learns about the family the search chases, as in the
+    # gold_6240 trace above: 2.96 -> 1.26 there): 0.194, +0.034 +- 0.019 (42 rows, 100% within,
+    # queried regret 0.097 vs 0.093, runs above 1: 18 vs 14). Not kept.
+    # Constrained EI (expected improvement weighed by the chance within budget: Gardner et al. 2014),
+    # session 17's best variant, on fresh seeds 4-7: 0.156 vs 0.164 (-0.008 +- 0.021); over seeds 0-7
+    # 0.149 vs 0.160, -0.011 +- 0.011 (42 rows x 8 seeds, 100% within, runs above 1: 10 vs 14;
+    # search_nb201_bayes4_cei_{a,b} for seeds 0-3: 0.141). But where these settings were never tuned
+    # (2 seeds, row by row, 100% within) it lost: CIFAR-100 0.330 vs 0.280 (+0.050 +- 0.069, 42
+    # rows), a pool without the target's whole family 0.286 vs 0.204 (+0.082 +- 0.058, 42 rows:
+    # phones +0.19, CPUs +0.06, GPUs +0.06; search_nb201_{c100,unseen_*}_cei*). Not kept.
     "bayes": {"n_init": 10, "acquisition": "ucb", "kappa": 2.0, "feasibility_power": 0.0, "surrogate": "gp",
               "rank_targets": True, "penalize_infeasible": False},
 }

@@ -117,6 +117,13 @@ class FewShotLatency:
     - Applied to the shots' and the pick's chance only: 0.159 vs 0.155 (+0.003 +- 0.010);
       silver_4114 Q 0.5 0.62 -> 0.50, but samsung_a50 Q 0.3 0.19 -> 0.53.
     Not kept.
+
+    Session 19. A separate log uncertainty for the networks with dead parts (each class's leave-one-out
+    rms, shrunk to the overall one with 2 pseudo-shots), since pixel3 folds them: pixel3 Q 0.3 1.62
+    vs 1.30, gold_6240 Q 0.3 1.00 vs 0.74 (seeds 4-7). Not kept. Nor can a network's accuracy tell
+    which way the model errs: near the budget (0.75-1.33x at Q 0.3, accuracy above 91%) the residual
+    of each device's log latency on the other 20 (fitted on those networks) correlates with accuracy
+    at |r| <= 0.14 on every device (pixel3 -0.04).
     """
 
     def __init__(self, space: SearchSpace, genes: np.ndarray, pool=None, seed: int = 0, floor: float = 0.02) -> None:
