@@ -54,7 +54,7 @@ def main() -> None:
     from tqdm import tqdm
 
     from hwnas import HwnasError, write_json_atomic
-    from hwnas.search import BENCH_STRATEGY_PARAMS, bench_search, list_strategies
+    from hwnas.search import BENCH_STRATEGY_PARAMS, bench_search, create_strategy, list_strategies
 
     p = argparse.ArgumentParser()
     p.add_argument("--strategies", default=",".join(list_strategies()))
@@ -79,16 +79,22 @@ def main() -> None:
     except json.JSONDecodeError as exc:
         raise SystemExit(f"search_nb201: --params is not JSON: {exc}") from None
     try:
-        _, acc, lat = nb201_search_tables(args.accuracy_column)
+        space, acc, lat = nb201_search_tables(args.accuracy_column)
     except HwnasError as exc:  # e.g. no such accuracy column: one line, not a traceback
         raise SystemExit(f"search_nb201: {exc}") from None
+    seeds = _seeds(args)
+    in_effect = {s: {**BENCH_STRATEGY_PARAMS.get(s, {}), **params} for s in seeds}
+    for strategy, strategy_params in in_effect.items():  # a bad --params fails now, not after hours of rows
+        try:
+            create_strategy(strategy, space, 0, **strategy_params)
+        except HwnasError as exc:
+            raise SystemExit(f"search_nb201: {exc}") from None
     devices = [d for d in args.devices.split(",") if d] or list(lat.devices)
     excluded = [d for d in args.pool_exclude.split(",") if d]
     unknown = sorted(set(excluded) - set(lat.devices))
     if unknown:  # a misspelt device would silently leave the pool whole
         raise SystemExit(f"search_nb201: --pool-exclude names no device of the table: {', '.join(unknown)}")
     pool = lat.without(excluded) if excluded else lat  # bench_search also drops the target's own column
-    seeds = _seeds(args)
     partial = RESULTS / f"{args.name}.partial.json"
     rows = json.loads(partial.read_text()) if partial.exists() else []
     done = {(r["strategy"], r["device"], r["quantile"]) for r in rows}
@@ -99,7 +105,7 @@ def main() -> None:
                              accuracy_queries=args.accuracy_queries, latency_shots=args.latency_shots,
                              strategy=strategy, seeds=seeds[strategy], first_seed=args.first_seed,
                              strategy_params=params)
-        except HwnasError as exc:  # e.g. an unknown strategy parameter in --params
+        except HwnasError as exc:  # e.g. a device the table lacks
             raise SystemExit(f"search_nb201: {exc}") from None
         m = r["mean"]
         rows.append({"strategy": strategy, "device": device, "quantile": q, "budget_ms": r["budget_ms"],
@@ -109,7 +115,7 @@ def main() -> None:
     notes = (f"accuracy column {args.accuracy_column}, pool without {excluded or 'nothing but D'}, "
              f"NA={args.accuracy_queries}, NL={args.latency_shots}, seeds per strategy {seeds} from "
              f"{args.first_seed}, strategy parameters over the defaults {params or 'none'} (in effect: "
-             f"{ {s: {**BENCH_STRATEGY_PARAMS.get(s, {}), **params} for s in seeds} }), "
+             f"{in_effect}), "
              f"{len(devices)} devices x quantiles {args.quantiles}; goal: mean regret <= 0.1 with >= 99% within "
              "budget for the best strategy. Hypervolume: accuracy up / latency down within the budget, "
              "reference (worst accuracy, budget). wall_s: mean per seed.")
