@@ -23,7 +23,8 @@ from ._measure import Measurement, Target
 from ._metrics import count_flops, count_params
 from ._onnx import export_onnx, onnx_bytes, ort_session, run_ort
 from ._quantize import STATIC_RECIPES, QuantizeResult, quantize_for_timing, quantize_onnx
-from ._space import Choice, Graph, SearchSpace, as_rng, create_space, get_space, list_spaces, register_space
+from ._space import (Choice, Graph, SearchSpace, UnitSlot, as_rng, create_space, get_space, list_spaces,
+                     register_space)
 from ._unit import UNIT_FIELDS, Unit, build_unit, list_unit_ops, register_unit_op
 
 __version__ = "0.1.0"
@@ -70,5 +71,6 @@ __all__ = [
     "register_unit_op",
     "require",
     "run_ort",
+    "UnitSlot",
     "write_json_atomic",
 ]

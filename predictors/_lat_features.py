@@ -68,6 +68,8 @@ class LatencyFeatures:
         self._cache: dict[tuple[int, ...], np.ndarray] = {}  # canonical genes -> row
         self._index = GenomeIndex(space.cardinalities)
         self._rows = np.empty((0, len(self.names)), dtype=np.float64)  # row of each index slot
+        self._tables: list[tuple[int | None, np.ndarray]] | None = None  # see _slot_tables
+        self._tables_built = False
 
     @property
     def names(self) -> list[str]:
@@ -109,12 +111,45 @@ class LatencyFeatures:
         missing = slots < 0
         if missing.any():
             new = np.unique(genes[missing], axis=0)
-            rows = [self.of_arch(self.space.make(g)) for g in new.tolist()]
+            rows = self._new_rows(new)
             first = self._index.add(new)
             self._grow(first[-1] + 1)
             self._rows[first] = rows
             slots[missing] = self._index.lookup(genes[missing])
         return slots
+
+    def _new_rows(self, genes: np.ndarray) -> np.ndarray:
+        """Feature rows of distinct canonical gene rows: summed from per-slot tables when the space
+        has ``unit_slots`` (in execution order, as ``of_arch`` sums, so the rows are identical),
+        else network by network. A row needing a unit the lookup table lacks is made by
+        ``of_arch``, which names that unit."""
+        tables = self._slot_tables()
+        if tables is None:
+            return np.stack([self.of_arch(self.space.make(g)) for g in genes.tolist()])
+        out = np.zeros((len(genes), len(self.names)))
+        for gene, table in tables:
+            out += table[0] if gene is None else table[genes[:, gene]]
+        for i in np.flatnonzero(np.isnan(out).any(axis=1)):
+            out[i] = self.of_arch(self.space.make(genes[i].tolist()))
+        return out
+
+    def _slot_tables(self) -> list[tuple[int | None, np.ndarray]] | None:
+        """Per slot of ``space.unit_slots``: its gene and the feature row of each choice's unit
+        (zeros for no unit, NaN for a unit the lookup table lacks); ``None`` without slots."""
+        if not self._tables_built:  # built on first use: it costs every unit of the space once
+            slots = self.space.unit_slots(self.input_shape)
+            self._tables = None if slots is None else [(gene, np.stack([self._slot_row(u) for u in units]))
+                                                       for _, gene, units in slots]
+            self._tables_built = True
+        return self._tables
+
+    def _slot_row(self, unit: Unit | None) -> np.ndarray:
+        if unit is None:
+            return np.zeros(len(self.names))
+        try:
+            return self._unit_row(unit)
+        except DataError:
+            return np.full(len(self.names), np.nan)
 
     @property
     def size(self) -> int:

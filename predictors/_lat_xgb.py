@@ -42,7 +42,12 @@ class XGBLatency(LatencyPredictor):
         """Model inputs and the log baseline the model corrects (the LUT sum, or 0)."""
         feats = self.features().compute(genes)
         base = np.log(feats[:, 0]) if self.lut_ is not None else np.zeros(len(genes))
-        return np.column_stack([self.space.encode_genes(genes), np.log1p(feats)]), base
+        encoded = self.space.encode_genes(genes)
+        # float32, as XGBoost holds its inputs: it would convert a float64 matrix anyway, and this
+        # one is filled in place (a float64 column_stack took a third of a batch's time on FBNet)
+        X = np.empty((len(genes), encoded.shape[1] + feats.shape[1]), dtype=np.float32)
+        X[:, :encoded.shape[1]], X[:, encoded.shape[1]:] = encoded, np.log1p(feats)
+        return X, base
 
     def _booster(self, seed: int, n_rows: int):
         import xgboost as xgb

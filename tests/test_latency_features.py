@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hwnas import ArchitectureError, get_space
+from hwnas import ArchitectureError, DataError, get_space
 from hwnas.predictors import LatencyFeatures, create_predictor
 from hwnas.predictors._lat_index import GenomeIndex
 
@@ -76,3 +76,19 @@ def test_fewshot_std_is_spread_of_components_in_ms(shared_data):
     members_ms = np.exp(comb.members(Z))
     assert members_ms.min(axis=0).min() >= 0
     assert np.all(std <= np.abs(members_ms - mean).max(axis=0) + 1e-9)  # a spread, bounded by the members
+
+
+def test_slot_tables_give_the_per_architecture_rows_and_name_a_unit_the_table_lacks():
+    space = get_space("fbnet")  # every layer's unit is its gene's alone: features by table look-up
+    rng = np.random.default_rng(3)
+    lut = {u: 0.01 * (i + 1) for i, u in enumerate(space.all_units())}
+    genes = space.genes_array(space.sample_many(30, rng))
+    feats = LatencyFeatures(space, lut=lut)
+    expected = np.stack([LatencyFeatures(space, lut=lut).of_arch(space.make(g)) for g in genes.tolist()])
+    assert np.array_equal(feats.compute(genes), expected) and feats._slot_tables() is not None
+    lacking = space.units(space.make(genes[0].tolist()))[5]
+    partial = LatencyFeatures(space, lut={u: v for u, v in lut.items() if u != lacking})
+    uses = np.array([lacking in space.units(space.make(g)) for g in genes.tolist()])
+    assert np.array_equal(partial.compute(genes[~uses]), expected[~uses])
+    with pytest.raises(DataError, match="no row for"):
+        partial.compute(genes[:1])

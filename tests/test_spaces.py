@@ -149,6 +149,20 @@ def test_units_build_run_and_add_up(space):
     assert unit_flops == pytest.approx(_run_counting_macs(network, shape)[1], rel=0.05)
 
 
+def test_unit_slots_when_given_are_each_networks_units(space):
+    """A space's ``unit_slots`` (None: not offered) pick, gene by gene, exactly ``units(arch)``:
+    latency features of unseen networks are summed from them."""
+    for shape in (space.default_input_shape, (3, 64, 64)):
+        slots = space.unit_slots(shape)
+        if slots is None:
+            continue
+        assert [len(units) for _, gene, units in slots] == [1 if gene is None else space.cardinalities[gene]
+                                                            for _, gene, units in slots]
+        for arch in space.sample_many(20, 7):
+            chosen = [units[0 if gene is None else arch.genes[gene]] for _, gene, units in slots]
+            assert [u for u in chosen if u is not None] == space.units(arch, shape)
+
+
 def test_to_graph_shapes(space):
     for arch in space.sample_many(3, 6):
         graph = space.to_graph(arch)

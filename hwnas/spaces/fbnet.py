@@ -10,7 +10,7 @@ import numpy as np
 
 from .._arch import Architecture
 from .._errors import ArchitectureError, ConfigError
-from .._space import Choice, Graph, register_space
+from .._space import Choice, Graph, UnitSlot, register_space
 from .._unit import Unit
 from ._blocks_units import CLASSIFIER, CONV_BN_RELU, INVERTED_RESIDUAL, conv_macs, unit_cost
 from ._chain import ChainSpace
@@ -105,31 +105,32 @@ class FBNetSpace(ChainSpace):
         return self.make(genes)
 
     # ----------------------------------------------------------------- networks
+    def unit_slots(self, input_shape: tuple[int, int, int] | None = None,
+                   num_classes: int | None = None) -> list[UnitSlot]:
+        """Stem, one slot per layer (its unit for each of the 9 blocks; ``None`` for an identity
+        ``skip``), head, classifier: every layer's shape is fixed, so its unit is its gene's alone."""
+        c_in, res = _check_shape(input_shape or self.default_input_shape)
+        out: list[UnitSlot] = [("stem", None, (Unit(CONV_BN_RELU, c_in, _STEM, res, kernel=3),))]
+        for layer, (cin, cout, stride) in enumerate(_LAYERS, start=1):
+            out.append((f"layer{layer}", layer - 1,
+                        tuple(_layer_unit(g, cin, cout, res, stride) for g in range(len(FBNET_BLOCKS)))))
+            res = -(-res // stride)
+        out.append(("head", None, (Unit(CONV_BN_RELU, _LAYERS[-1][1], _HEAD, res),)))
+        out.append(("classifier", None, (Unit(CLASSIFIER, _HEAD, num_classes or self.default_num_classes, res),)))
+        return out
+
     def pieces(self, arch: Architecture, input_shape: tuple[int, int, int] | None = None,
                num_classes: int | None = None) -> list[tuple[str, Unit]]:
         """The network as named units in execution order (identity skips have none)."""
-        c_in, res = _check_shape(input_shape or self.default_input_shape)
-        out = [("stem", Unit(CONV_BN_RELU, c_in, _STEM, res, kernel=3))]
-        for layer, (g, (cin, cout, stride)) in enumerate(zip(self.check(arch).genes, _LAYERS), start=1):
-            unit = _layer_unit(g, cin, cout, res, stride)
-            if unit is not None:
-                out.append((f"layer{layer}", unit))
-            res = -(-res // stride)
-        out.append(("head", Unit(CONV_BN_RELU, _LAYERS[-1][1], _HEAD, res)))
-        out.append(("classifier", Unit(CLASSIFIER, _HEAD, num_classes or self.default_num_classes, res)))
-        return out
+        genes = self.check(arch).genes
+        chosen = ((name, units[0 if gene is None else genes[gene]])
+                  for name, gene, units in self.unit_slots(input_shape, num_classes))
+        return [(name, unit) for name, unit in chosen if unit is not None]
 
     def all_units(self, input_shape: tuple[int, int, int] | None = None,
                   num_classes: int | None = None) -> list[Unit]:
         """Every distinct unit any network of the space runs (for a complete lookup table)."""
-        c_in, res = _check_shape(input_shape or self.default_input_shape)
-        out = {Unit(CONV_BN_RELU, c_in, _STEM, res, kernel=3)}
-        for cin, cout, stride in _LAYERS:
-            out.update(u for g in range(len(FBNET_BLOCKS)) if (u := _layer_unit(g, cin, cout, res, stride)))
-            res = -(-res // stride)
-        out.add(Unit(CONV_BN_RELU, _LAYERS[-1][1], _HEAD, res))
-        out.add(Unit(CLASSIFIER, _HEAD, num_classes or self.default_num_classes, res))
-        return sorted(out)
+        return sorted({u for _, _, units in self.unit_slots(input_shape, num_classes) for u in units if u is not None})
 
     # ----------------------------------------------------------------- encodings
     def encode_genes(self, genes: np.ndarray) -> np.ndarray:
