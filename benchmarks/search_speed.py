@@ -89,6 +89,26 @@ def _fbnet_rows(table) -> list[dict]:
     return out
 
 
+def _mbconv_rows() -> list[dict]:
+    """The latency features every latency predictor reads, on MBConv (3.7e24 networks) for networks
+    never seen: first use (which costs all of the space's units) and then batches of 10,000."""
+    from hwnas import get_space
+    from hwnas.predictors import LatencyFeatures
+    from hwnas.search import random_genes
+
+    space = get_space("mbconv")
+    rng = np.random.default_rng(2)
+    features = LatencyFeatures(space)
+    t = time.perf_counter()
+    features.compute(random_genes(space, 100, rng))
+    out = [{"what": "mbconv latency features, first use (100 networks)", "value": time.perf_counter() - t, "unit": "s"}]
+    batches = iter([random_genes(space, 10_000, rng) for _ in range(_RUNS * 10)])
+    rates = _rates(lambda: features.compute(next(batches)), 10_000)
+    out.append({"what": "mbconv latency features, never-seen networks, batch 10000", "value": float(np.median(rates)),
+                "unit": "archs/s", "iqr": _iqr(rates), "runs": len(rates)})
+    return out
+
+
 def main() -> None:
     import pandas as pd
 
@@ -128,7 +148,7 @@ def main() -> None:
         rates = _rates(lambda: fn(genes), 100_000)
         out.append({"what": f"{name}, batch 100000", "value": float(np.median(rates)), "unit": "archs/s",
                     "iqr": _iqr(rates), "runs": len(rates)})
-    out += _fbnet_rows(require_shared("fbnet") / "latency_ms.csv")
+    out += _fbnet_rows(require_shared("fbnet") / "latency_ms.csv") + _mbconv_rows()
     for seed in range(3):
         t = time.perf_counter()
         result = run_search(problem, create_strategy("evolution", space, seed=seed, population=100), 50_000, 100)
@@ -140,7 +160,8 @@ def main() -> None:
                "batched evaluation, batch 10,000 (archs/s)": out[1]["value"],
                "evolution 100 x 500, median of 3 (s)": _median(out, "evolution"),
                "fbnet evolution 100 x 500, median of 3 (s)": _median(out, "fbnet evolution"),
-               "fbnet, never-seen networks, batch 10,000 (archs/s)": out[6]["value"]}
+               "fbnet, never-seen networks, batch 10,000 (archs/s)": _median(out, "fbnet evaluate"),
+               "mbconv latency features, never-seen networks (archs/s)": _median(out, "mbconv latency features, never")}
     for r in out:
         print(r)
     write_results("search_speed", out, summary, started=started,

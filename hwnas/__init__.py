@@ -25,7 +25,7 @@ from ._onnx import export_onnx, onnx_bytes, ort_session, run_ort
 from ._quantize import STATIC_RECIPES, QuantizeResult, quantize_for_timing, quantize_onnx
 from ._space import (Choice, Graph, SearchSpace, UnitSlot, as_rng, create_space, get_space, list_spaces,
                      register_space)
-from ._unit import UNIT_FIELDS, Unit, build_unit, list_unit_ops, register_unit_op
+from ._unit import UNIT_FIELDS, Unit, build_unit, list_unit_ops, register_unit_op, unit_op_costs
 
 __version__ = "0.1.0"
 
@@ -72,5 +72,6 @@ __all__ = [
     "require",
     "run_ort",
     "UnitSlot",
+    "unit_op_costs",
     "write_json_atomic",
 ]

@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 RngLike = Union[np.random.Generator, int, None]
-UnitSlot = tuple[str, Union[int, None], tuple[Union[Unit, None], ...]]  # see ``SearchSpace.unit_slots``
+UnitSlot = tuple[str, tuple[int, ...], tuple[Union[Unit, None], ...]]  # see ``SearchSpace.unit_slots``
 
 
 def as_rng(rng: RngLike) -> np.random.Generator:
@@ -125,15 +125,17 @@ class SearchSpace(ABC):
         return None
 
     def unit_slots(self, input_shape: tuple[int, int, int] | None = None) -> list[UnitSlot] | None:
-        """The units of every network position by position, when each position's unit is fixed or
-        chosen by one gene alone (a chain of fixed shapes, e.g. FBNet's 22 layers): per position
-        ``(name, gene, units)``, where ``units[g]`` is the unit when that gene is ``g`` (``None``:
-        the position runs nothing then) and ``gene`` is ``None`` for a fixed unit (``units`` of
-        one). ``units(arch)`` is then the chosen units, in this order, without the ``None``s.
-        ``None`` (the default) for spaces where shapes or presence depend on several genes.
+        """The units of every network position by position, when each position's unit is fixed by
+        a few genes (a chain whose shapes follow from its genes: FBNet's layers, MBConv's block
+        slots): per position ``(name, genes, units)``, where ``units[k]`` is the unit when those
+        genes take the ``k``-th combination of their values (``numpy.ravel_multi_index`` over their
+        cardinalities; no genes: a fixed unit, ``units`` of one), ``None`` where the position runs
+        nothing. ``units(arch)`` is then the chosen units, in this order, without the ``None``s.
+        ``None`` (the default) for spaces that cannot say so (NB201: which edges run depends on
+        the whole cell).
 
         It lets latency features of networks never seen be computed for whole batches by table
-        look-ups instead of network by network (FBNet: ~5,000 -> ~1,000,000 a second)."""
+        look-ups instead of network by network (FBNet: ~5,000 -> ~50,000 a second)."""
         return None
 
     def config(self) -> dict:

@@ -75,19 +75,35 @@ def _coerce(name: str, value):
 
 
 _BUILDERS: dict[str, Callable[[Unit], "torch.nn.Module"]] = {}
+_COSTS: dict[str, Callable[[Unit], tuple[float, float, float]]] = {}
 
 
-def register_unit_op(op: str) -> Callable:
+def register_unit_op(op: str, costs: Callable[[Unit], tuple[float, float, float]] | None = None) -> Callable:
     """Decorator registering the torch builder of unit ``op``: ``builder(unit) -> nn.Module``.
 
-    The module takes one tensor of shape ``(batch, *unit.input_shape)``.
+    The module takes one tensor of shape ``(batch, *unit.input_shape)``. ``costs``, when given,
+    is the op's closed-form ``(multiply-adds, parameters, memory traffic)`` (see
+    ``unit_op_costs``): counting them on the built module takes milliseconds a unit, and a space
+    like ``mbconv`` has thousands of units.
     """
 
     def deco(builder):
         _BUILDERS[op] = builder
+        if costs is not None:
+            _COSTS[op] = costs
         return builder
 
     return deco
+
+
+def unit_op_costs(unit: Unit) -> tuple[float, float, float] | None:
+    """``(multiply-adds, parameters, memory traffic in elements: input + output + weights)`` of
+    ``unit`` from its op's registered formula, or ``None`` when the op registered none (then
+    count them on the built module). A formula must give exactly what that count gives:
+    multiply-adds of convolutions and linear layers, every trainable parameter (BN included)."""
+    list_unit_ops()
+    formula = _COSTS.get(unit.op)
+    return None if formula is None else formula(unit)
 
 
 def list_unit_ops() -> list[str]:

@@ -12,18 +12,24 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from hwnas import Architecture, ArchitectureError, DataError, SearchSpace, Unit, build_unit, list_unit_ops
+from hwnas import (Architecture, ArchitectureError, DataError, SearchSpace, Unit, build_unit, list_unit_ops,
+                   unit_op_costs)
 
 from ._lat_index import GenomeIndex
 
 __all__ = ["LatencyFeatures", "unit_costs"]
 
 
-def unit_costs(unit: Unit) -> tuple[float, float, float]:
+def unit_costs(unit: Unit, use_formula: bool = True) -> tuple[float, float, float]:
     """(multiply-adds, parameters, memory traffic in elements: input + output + weights) of a unit.
 
-    Multiply-adds of convolutions and linear layers are read from one forward pass with hooks
-    (much cheaper than ``FlopCounterMode``, and exact for these layers)."""
+    From the op's registered formula (``hwnas.unit_op_costs``) when it has one and
+    ``use_formula``; else counted on the unit's module built on the meta device, multiply-adds
+    of convolutions and linear layers from one forward pass with hooks (much cheaper than
+    ``FlopCounterMode``, and exact for these layers, but still ~10 ms a unit)."""
+    formula = unit_op_costs(unit) if use_formula else None
+    if formula is not None:
+        return formula
     import torch
 
     with torch.device("meta"):  # shapes only: no weights initialised, no arithmetic done
@@ -68,7 +74,7 @@ class LatencyFeatures:
         self._cache: dict[tuple[int, ...], np.ndarray] = {}  # canonical genes -> row
         self._index = GenomeIndex(space.cardinalities)
         self._rows = np.empty((0, len(self.names)), dtype=np.float64)  # row of each index slot
-        self._tables: list[tuple[int | None, np.ndarray]] | None = None  # see _slot_tables
+        self._tables: list[tuple[tuple[int, ...], np.ndarray]] | None = None  # see _slot_tables
         self._tables_built = False
 
     @property
@@ -126,20 +132,25 @@ class LatencyFeatures:
         tables = self._slot_tables()
         if tables is None:
             return np.stack([self.of_arch(self.space.make(g)) for g in genes.tolist()])
+        cards = np.asarray(self.space.cardinalities)
         out = np.zeros((len(genes), len(self.names)))
-        for gene, table in tables:
-            out += table[0] if gene is None else table[genes[:, gene]]
+        for slot_genes, table in tables:
+            if not slot_genes:
+                out += table[0]
+                continue
+            out += table[np.ravel_multi_index(tuple(genes[:, list(slot_genes)].T), tuple(cards[list(slot_genes)]))]
         for i in np.flatnonzero(np.isnan(out).any(axis=1)):
             out[i] = self.of_arch(self.space.make(genes[i].tolist()))
         return out
 
-    def _slot_tables(self) -> list[tuple[int | None, np.ndarray]] | None:
-        """Per slot of ``space.unit_slots``: its gene and the feature row of each choice's unit
-        (zeros for no unit, NaN for a unit the lookup table lacks); ``None`` without slots."""
+    def _slot_tables(self) -> list[tuple[tuple[int, ...], np.ndarray]] | None:
+        """Per slot of ``space.unit_slots``: its genes and the feature row of each of their value
+        combinations' unit (zeros for no unit, NaN for a unit the lookup table lacks); ``None``
+        when the space has no slots."""
         if not self._tables_built:  # built on first use: it costs every unit of the space once
             slots = self.space.unit_slots(self.input_shape)
-            self._tables = None if slots is None else [(gene, np.stack([self._slot_row(u) for u in units]))
-                                                       for _, gene, units in slots]
+            self._tables = None if slots is None else [(tuple(genes), np.stack([self._slot_row(u) for u in units]))
+                                                       for _, genes, units in slots]
             self._tables_built = True
         return self._tables
 

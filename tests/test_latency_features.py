@@ -6,8 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hwnas import ArchitectureError, DataError, get_space
+import hwnas
+from hwnas import ArchitectureError, DataError, get_space, unit_op_costs
 from hwnas.predictors import LatencyFeatures, create_predictor
+from hwnas.predictors._lat_features import unit_costs
 from hwnas.predictors._lat_index import GenomeIndex
 
 
@@ -92,3 +94,19 @@ def test_slot_tables_give_the_per_architecture_rows_and_name_a_unit_the_table_la
     assert np.array_equal(partial.compute(genes[~uses]), expected[~uses])
     with pytest.raises(DataError, match="no row for"):
         partial.compute(genes[:1])
+
+
+@pytest.mark.parametrize("space_name", hwnas.list_spaces())
+def test_unit_cost_formulas_give_exactly_the_counted_costs(space_name):
+    """An op's registered cost formula stands in for counting on the built module: it must agree
+    exactly, or every latency feature (and every fitted model) would shift."""
+    space = get_space(space_name)
+    units = sorted(set(space.all_units() or [u for a in space.sample_many(5, 0) for u in space.units(a)]))
+    kinds = {}
+    for u in units:  # one of each op, grouping, stride, residual and resize
+        kinds.setdefault((u.op, u.groups, u.stride, u.residual, u.extra), u)
+    rng = np.random.default_rng(4)
+    sample = list(kinds.values()) + [units[i] for i in rng.choice(len(units), min(40, len(units)), replace=False)]
+    with_formula = [u for u in sample if unit_op_costs(u) is not None]
+    for unit in with_formula:
+        assert unit_costs(unit) == unit_costs(unit, use_formula=False), unit

@@ -150,16 +150,17 @@ def test_units_build_run_and_add_up(space):
 
 
 def test_unit_slots_when_given_are_each_networks_units(space):
-    """A space's ``unit_slots`` (None: not offered) pick, gene by gene, exactly ``units(arch)``:
-    latency features of unseen networks are summed from them."""
+    """A space's ``unit_slots`` (None: not offered) pick, from the genes each slot names, exactly
+    ``units(arch)``: latency features of unseen networks are summed from them."""
+    cards = np.asarray(space.cardinalities)
     for shape in (space.default_input_shape, (3, 64, 64)):
         slots = space.unit_slots(shape)
         if slots is None:
             continue
-        assert [len(units) for _, gene, units in slots] == [1 if gene is None else space.cardinalities[gene]
-                                                            for _, gene, units in slots]
-        for arch in space.sample_many(20, 7):
-            chosen = [units[0 if gene is None else arch.genes[gene]] for _, gene, units in slots]
+        assert [len(units) for _, genes, units in slots] == [int(np.prod(cards[list(genes)])) for _, genes, _ in slots]
+        for arch in space.sample_many(30, 7):
+            chosen = [units[np.ravel_multi_index(tuple(arch.genes[g] for g in genes), tuple(cards[list(genes)]))]
+                      for _, genes, units in slots]
             assert [u for u in chosen if u is not None] == space.units(arch, shape)
 
 

@@ -3,6 +3,7 @@ and HELP use it (``../shared/data/fbnet/latency_ms.csv``)."""
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -109,22 +110,15 @@ class FBNetSpace(ChainSpace):
                    num_classes: int | None = None) -> list[UnitSlot]:
         """Stem, one slot per layer (its unit for each of the 9 blocks; ``None`` for an identity
         ``skip``), head, classifier: every layer's shape is fixed, so its unit is its gene's alone."""
-        c_in, res = _check_shape(input_shape or self.default_input_shape)
-        out: list[UnitSlot] = [("stem", None, (Unit(CONV_BN_RELU, c_in, _STEM, res, kernel=3),))]
-        for layer, (cin, cout, stride) in enumerate(_LAYERS, start=1):
-            out.append((f"layer{layer}", layer - 1,
-                        tuple(_layer_unit(g, cin, cout, res, stride) for g in range(len(FBNET_BLOCKS)))))
-            res = -(-res // stride)
-        out.append(("head", None, (Unit(CONV_BN_RELU, _LAYERS[-1][1], _HEAD, res),)))
-        out.append(("classifier", None, (Unit(CLASSIFIER, _HEAD, num_classes or self.default_num_classes, res),)))
-        return out
+        return list(_unit_slots(_check_shape(input_shape or self.default_input_shape),
+                                num_classes or self.default_num_classes))
 
     def pieces(self, arch: Architecture, input_shape: tuple[int, int, int] | None = None,
                num_classes: int | None = None) -> list[tuple[str, Unit]]:
         """The network as named units in execution order (identity skips have none)."""
         genes = self.check(arch).genes
-        chosen = ((name, units[0 if gene is None else genes[gene]])
-                  for name, gene, units in self.unit_slots(input_shape, num_classes))
+        chosen = ((name, units[genes[slot[0]] if slot else 0])  # one gene a layer (see unit_slots)
+                  for name, slot, units in self.unit_slots(input_shape, num_classes))
         return [(name, unit) for name, unit in chosen if unit is not None]
 
     def all_units(self, input_shape: tuple[int, int, int] | None = None,
@@ -184,6 +178,19 @@ class FBNetSpace(ChainSpace):
         n = len(rows)
         adjacency = np.eye(n, k=1, dtype=np.float32)
         return Graph(adjacency, np.stack(rows).astype(np.float32), tuple(units))
+
+
+@functools.cache  # networks are read through these slots: build their units once per input shape
+def _unit_slots(shape: tuple[int, int], num_classes: int) -> tuple[UnitSlot, ...]:
+    c_in, res = shape
+    out: list[UnitSlot] = [("stem", (), (Unit(CONV_BN_RELU, c_in, _STEM, res, kernel=3),))]
+    for layer, (cin, cout, stride) in enumerate(_LAYERS, start=1):
+        out.append((f"layer{layer}", (layer - 1,),
+                    tuple(_layer_unit(g, cin, cout, res, stride) for g in range(len(FBNET_BLOCKS)))))
+        res = -(-res // stride)
+    out.append(("head", (), (Unit(CONV_BN_RELU, _LAYERS[-1][1], _HEAD, res),)))
+    out.append(("classifier", (), (Unit(CLASSIFIER, _HEAD, num_classes, res),)))
+    return tuple(out)
 
 
 def _layer_unit(g: int, cin: int, cout: int, res: int, stride: int) -> Unit | None:

@@ -10,7 +10,7 @@ import numpy as np
 
 from .._arch import Architecture
 from .._errors import ArchitectureError, ConfigError
-from .._space import Choice, Graph, register_space
+from .._space import Choice, Graph, UnitSlot, register_space
 from .._unit import Unit
 from ._blocks_units import CLASSIFIER, CONV_BN_RELU, DEPTHWISE_SEPARABLE, INVERTED_RESIDUAL, RESIZE, unit_cost
 from ._chain import ChainSpace
@@ -60,6 +60,7 @@ class MBConvSpace(ChainSpace):
                 choices.append(Choice(f"s{i}.b{j}.expansion", tuple(map(str, cfg.expansions))))
             self._block_genes.append(slots)
         self._choices = tuple(choices)
+        self._slots: dict[tuple, tuple[UnitSlot, ...]] = {}  # see unit_slots
 
     @property
     def choices(self) -> tuple[Choice, ...]:
@@ -172,6 +173,57 @@ class MBConvSpace(ChainSpace):
             c = self.cfg.head_width
         out.append(("classifier", Unit(CLASSIFIER, c, num_classes or self.default_num_classes, res)))
         return out
+
+    def unit_slots(self, input_shape: tuple[int, int, int] | None = None,
+                   num_classes: int | None = None) -> list[UnitSlot]:
+        """Resize and stem (by resolution), every block slot (by resolution, its stage's depth,
+        input and output widths, kernel and expansion; ``None`` beyond the depth), head and
+        classifier (by resolution and the last stage's width). Built once per input shape."""
+        key = (tuple(input_shape or self.default_input_shape), num_classes or self.default_num_classes)
+        if key not in self._slots:
+            self._slots[key] = tuple(self._build_slots(*key))
+        return list(self._slots[key])
+
+    def _build_slots(self, input_shape: tuple[int, ...], num_classes: int) -> Iterator[UnitSlot]:
+        cfg = self.cfg
+        c, size = _check_shape(input_shape, self.name)
+        yield "resize", (0,), tuple(None if r == size else Unit(RESIZE, c, c, size, extra=f"size={r}")
+                                    for r in cfg.resolutions)
+        yield "stem", (0,), tuple(Unit(CONV_BN_RELU, c, cfg.stem_width, r, kernel=3, stride=cfg.stem_stride)
+                                  for r in cfg.resolutions)
+        sizes = [-(-r // cfg.stem_stride) for r in cfg.resolutions]  # per resolution, entering the stage
+        width_gene, widths = None, (cfg.stem_width,)  # what feeds the stage: the stem, then a stage
+        for i, (stage, dg, wg, slots) in enumerate(zip(cfg.stages, self._depth_gene, self._width_gene,
+                                                       self._block_genes), start=1):
+            after = [-(-r // stage.stride) for r in sizes]
+            for j, (kg, eg) in enumerate(slots):
+                first = j == 0
+                genes = (0, dg, *([width_gene] if first and width_gene is not None else []), wg, kg, eg)
+                yield f"s{i}b{j + 1}", genes, tuple(self._block_units(stage, j, sizes if first else after,
+                                                                     widths if first else (None,)))
+            sizes, width_gene, widths = after, wg, stage.widths
+        if cfg.head_width:
+            yield "head", (0, width_gene), tuple(Unit(CONV_BN_RELU, w, cfg.head_width, r)
+                                                 for r, w in itertools.product(sizes, widths))
+            yield "classifier", (0,), tuple(Unit(CLASSIFIER, cfg.head_width, num_classes, r) for r in sizes)
+        else:
+            yield "classifier", (0, width_gene), tuple(Unit(CLASSIFIER, w, num_classes, r)
+                                                       for r, w in itertools.product(sizes, widths))
+
+    def _block_units(self, stage: MBConvStage, j: int, sizes: list[int],
+                     inputs: tuple[int | None, ...]) -> Iterator[Unit | None]:
+        """Block slot ``j``'s unit for each (input size, depth, [input width,] width, kernel,
+        expansion) in that order (``inputs``: the input widths; ``(None,)``: the block's own)."""
+        stride = stage.stride if j == 0 else 1
+        for res, depth, cin, width, k, e in itertools.product(sizes, stage.depths, inputs, stage.widths,
+                                                              self.cfg.kernels, self.cfg.expansions):
+            if j >= depth:
+                yield None
+                continue
+            cin = width if cin is None else cin
+            op = INVERTED_RESIDUAL if e > 1 else DEPTHWISE_SEPARABLE
+            yield Unit(op, cin, width, res, kernel=k, stride=stride, expansion=float(e),
+                       residual=stride == 1 and cin == width)
 
     def all_units(self, input_shape: tuple[int, int, int] | None = None,
                   num_classes: int | None = None) -> list[Unit]:
