@@ -6,6 +6,11 @@ when it has a profile, and log multiply-adds / parameters / memory traffic. The 
 scale those columns through a BIC-weighted average of robust (Huber) fits
 (``fit_log_combination``). With many shots (``booster_min_shots``, e.g. the classic 900-sample
 setting) an XGBoost model on the columns and the encoding learns the remaining residual.
+
+Defaults re-checked on FBNet, K = 10, 3 seeds, leave one device out (0.9392 mean Spearman):
+temperature 1 0.9269, 10 0.9258; no pairs 0.9387; least squares 0.9341, Huber 3.0 0.9351; no
+``additive:`` columns 0.9348; no cost columns 0.9366. The noisy phone columns (samsung_s7 0.605,
+essential_ph_1 0.659) sit near their best single pool column's Spearman (0.688, 0.663).
 """
 
 from __future__ import annotations

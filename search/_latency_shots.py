@@ -124,6 +124,12 @@ class FewShotLatency:
     which way the model errs: near the budget (0.75-1.33x at Q 0.3, accuracy above 91%) the residual
     of each device's log latency on the other 20 (fitted on those networks) correlates with accuracy
     at |r| <= 0.14 on every device (pixel3 -0.04).
+
+    Session 20. With a pool this model reads no cost columns (log multiply-adds, parameters, memory
+    traffic; the predictor's own default reads them). Offered next to the pool columns (4 spread
+    + 6 near-budget top-fifth shots, 4 draws, near-budget rms log error): 0.0439 vs 0.0454 over
+    the 42 rows (-0.0015 +- 0.0011); with the target's whole family left out of the pool, phones
+    -0.007 +- 0.004, CPUs +0.002 +- 0.003, GPUs +0.008 +- 0.002 (6 devices). No clear gain: not kept.
     """
 
     def __init__(self, space: SearchSpace, genes: np.ndarray, pool=None, seed: int = 0, floor: float = 0.02) -> None:
