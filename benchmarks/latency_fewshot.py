@@ -11,7 +11,7 @@ whole milliseconds), ``own column, all rows`` (5-fold cross-validated Spearman o
 additive model fitted on the device's own full column: its measurement noise) and ``pool,
 all rows`` (the best affine map of the pool's log columns, fitted on every row of the device).
 
-    python benchmarks/latency_fewshot.py                          # K = 5, 10, 20; 3 seeds; both spaces
+    python benchmarks/latency_fewshot.py                          # K = 5, 10, 20 (and 10 without a pool); 3 seeds
     python benchmarks/latency_fewshot.py --shots 10 --seeds 1 --spaces fbnet --name latency_fewshot_smoke
 """
 
@@ -62,6 +62,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--spaces", nargs="+", default=["nb201", "fbnet"])
     ap.add_argument("--shots", nargs="+", type=int, default=[5, 10, 20])
+    ap.add_argument("--no-pool-shots", nargs="*", type=int, default=[10],
+                    help="also score these K without a pool (the cost columns alone: a device with nothing to transfer from)")
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--name", default="latency_fewshot")
     args = ap.parse_args()
@@ -73,16 +75,20 @@ def main() -> None:
         per_device[f"{space}/ceiling"] = ceiling
         for what in ("ties", "own column, all rows", "pool, all rows"):
             summary[f"{space} ceiling ({what}) mean Spearman"] = round(float(np.mean([c[what] for c in ceiling.values()])), 4)
-        for k in args.shots:
-            r = bench_latency(space, table, pool=table, shots=k, seeds=args.seeds, progress=False,
-                              json_path=RESULTS / f"{args.name}_{space}_k{k}.json")
-            per_device[f"{space}/K={k}"] = {d: v["spearman"]["mean"] for d, v in r["devices"].items()}
-            worst = min(per_device[f"{space}/K={k}"].items(), key=lambda kv: kv[1])
-            rows.append({"space": space, "shots": k, "seeds": args.seeds, "devices": len(r["devices"]),
-                         **{s: r["overall"][s] for s in LATENCY_SCORES},
+        runs = [(k, True) for k in args.shots] + [(k, False) for k in args.no_pool_shots]
+        for k, with_pool in runs:
+            tag = f"K={k}" if with_pool else f"K={k}, no pool"
+            r = bench_latency(space, table, pool=table if with_pool else None, shots=k, seeds=args.seeds,
+                              progress=False,
+                              json_path=RESULTS / f"{args.name}_{space}_k{k}{'' if with_pool else '_nopool'}.json")
+            per_device[f"{space}/{tag}"] = {d: v["spearman"]["mean"] for d, v in r["devices"].items()}
+            worst = min(per_device[f"{space}/{tag}"].items(), key=lambda kv: kv[1])
+            rows.append({"space": space, "shots": k, "pool": "the other devices" if with_pool else "none (costs only)",
+                         "seeds": args.seeds, "devices": len(r["devices"]), **{s: r["overall"][s] for s in LATENCY_SCORES},
                          "worst_device": f"{worst[0]} ({worst[1]:.3f})", "wall_s": r["wall_s"]})
             print(rows[-1], flush=True)
-    summary.update({f"{r['space']} K={r['shots']} mean Spearman": round(r["spearman"], 4) for r in rows})
+    summary.update({f"{r['space']} K={r['shots']}{'' if r['pool'].startswith('the') else ' no pool'} mean Spearman":
+                    round(r["spearman"], 4) for r in rows})
     write_json_atomic(RESULTS / f"{args.name}_ceilings.json", {k: v for k, v in per_device.items() if k.endswith("ceiling")})
     write_results(args.name, rows, summary, started=started,
                   notes="Leave-one-device-out; per-device details in "

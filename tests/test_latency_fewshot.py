@@ -41,6 +41,19 @@ def test_robust_and_plain_fits_agree_on_clean_shots():
     assert np.array_equal(again.predict(Z), fit_log_combination(Z[:10], y[:10]).predict(Z))  # deterministic
 
 
+def test_a_pair_of_nearly_collinear_columns_cannot_split_one_slope_into_a_huge_contrast():
+    rng = np.random.default_rng(5)
+    z1 = np.linspace(0.0, 1.0, 10)
+    Z = np.column_stack([z1, z1 + 0.001 * rng.normal(size=10)])  # collinear on the shots...
+    y = z1 + 0.05 * rng.normal(size=10)
+    free = fit_log_combination(Z, y, max_pair_slope=None)
+    capped = fit_log_combination(Z, y)
+    assert max(np.abs(b).max() for b in free.slopes) > 10  # the unguarded fit finds the contrast
+    assert max(np.abs(b).max() for b in capped.slopes) <= 10
+    off = np.array([[1.0, 0.0]])  # ...but not elsewhere: the guarded prediction stays near the data
+    assert abs(capped.predict(off)[0]) < 2 < abs(free.predict(off)[0])
+
+
 @pytest.fixture(scope="module")
 def small_pool(tmp_path_factory):
     df = pd.read_csv(shared_file("fbnet", "latency_ms.csv")).iloc[:400]
