@@ -8,6 +8,7 @@ thousands of architectures costs one ``space.units`` call each, and nothing on t
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -74,8 +75,6 @@ class LatencyFeatures:
         self._cache: dict[tuple[int, ...], np.ndarray] = {}  # canonical genes -> row
         self._index = GenomeIndex(space.cardinalities)
         self._rows = np.empty((0, len(self.names)), dtype=np.float64)  # row of each index slot
-        self._tables: list[tuple[tuple[int, ...], np.ndarray]] | None = None  # see _slot_tables
-        self._tables_built = False
 
     @property
     def names(self) -> list[str]:
@@ -129,7 +128,7 @@ class LatencyFeatures:
         has ``unit_slots`` (in execution order, as ``of_arch`` sums, so the rows are identical),
         else network by network. A row needing a unit the lookup table lacks is made by
         ``of_arch``, which names that unit."""
-        tables = self._slot_tables()
+        tables = self._slot_tables
         if tables is None:
             return np.stack([self.of_arch(self.space.make(g)) for g in genes.tolist()])
         cards = np.asarray(self.space.cardinalities)
@@ -143,16 +142,14 @@ class LatencyFeatures:
             out[i] = self.of_arch(self.space.make(genes[i].tolist()))
         return out
 
+    @cached_property
     def _slot_tables(self) -> list[tuple[tuple[int, ...], np.ndarray]] | None:
         """Per slot of ``space.unit_slots``: its genes and the feature row of each of their value
         combinations' unit (zeros for no unit, NaN for a unit the lookup table lacks); ``None``
-        when the space has no slots."""
-        if not self._tables_built:  # built on first use: it costs every unit of the space once
-            slots = self.space.unit_slots(self.input_shape)
-            self._tables = None if slots is None else [(tuple(genes), np.stack([self._slot_row(u) for u in units]))
-                                                       for _, genes, units in slots]
-            self._tables_built = True
-        return self._tables
+        when the space has no slots. Built on first use: it costs every unit of the space once."""
+        slots = self.space.unit_slots(self.input_shape)
+        return None if slots is None else [(tuple(genes), np.stack([self._slot_row(u) for u in units]))
+                                           for _, genes, units in slots]
 
     def _slot_row(self, unit: Unit | None) -> np.ndarray:
         if unit is None:

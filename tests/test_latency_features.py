@@ -87,7 +87,7 @@ def test_slot_tables_give_the_per_architecture_rows_and_name_a_unit_the_table_la
     genes = space.genes_array(space.sample_many(30, rng))
     feats = LatencyFeatures(space, lut=lut)
     expected = np.stack([LatencyFeatures(space, lut=lut).of_arch(space.make(g)) for g in genes.tolist()])
-    assert np.array_equal(feats.compute(genes), expected) and feats._slot_tables() is not None
+    assert np.array_equal(feats.compute(genes), expected) and feats._slot_tables is not None
     lacking = space.units(space.make(genes[0].tolist()))[5]
     partial = LatencyFeatures(space, lut={u: v for u, v in lut.items() if u != lacking})
     uses = np.array([lacking in space.units(space.make(g)) for g in genes.tolist()])

@@ -164,9 +164,7 @@ class MBConvSpace(ChainSpace):
         for i, (stage, (width, blocks)) in enumerate(zip(self.cfg.stages, stages), start=1):
             for j, (k, e) in enumerate(blocks, start=1):
                 stride = stage.stride if j == 1 else 1
-                op = INVERTED_RESIDUAL if e > 1 else DEPTHWISE_SEPARABLE
-                out.append((f"s{i}b{j}", Unit(op, c, width, res, kernel=k, stride=stride, expansion=float(e),
-                                              residual=stride == 1 and c == width)))
+                out.append((f"s{i}b{j}", _block_unit(c, width, res, k, e, stride)))
                 res, c = -(-res // stride), width
         if self.cfg.head_width:
             out.append(("head", Unit(CONV_BN_RELU, c, self.cfg.head_width, res)))
@@ -217,40 +215,12 @@ class MBConvSpace(ChainSpace):
         stride = stage.stride if j == 0 else 1
         for res, depth, cin, width, k, e in itertools.product(sizes, stage.depths, inputs, stage.widths,
                                                               self.cfg.kernels, self.cfg.expansions):
-            if j >= depth:
-                yield None
-                continue
-            cin = width if cin is None else cin
-            op = INVERTED_RESIDUAL if e > 1 else DEPTHWISE_SEPARABLE
-            yield Unit(op, cin, width, res, kernel=k, stride=stride, expansion=float(e),
-                       residual=stride == 1 and cin == width)
+            yield None if j >= depth else _block_unit(width if cin is None else cin, width, res, k, e, stride)
 
     def all_units(self, input_shape: tuple[int, int, int] | None = None,
                   num_classes: int | None = None) -> list[Unit]:
         """Every distinct unit any network of the space runs (for a complete lookup table)."""
-        cfg = self.cfg
-        c, size = _check_shape(input_shape or self.default_input_shape, self.name)
-        out: set[Unit] = set()
-        for res in cfg.resolutions:
-            if res != size:
-                out.add(Unit(RESIZE, c, c, size, extra=f"size={res}"))
-            out.add(Unit(CONV_BN_RELU, c, cfg.stem_width, res, kernel=3, stride=cfg.stem_stride))
-            res, inputs = -(-res // cfg.stem_stride), (cfg.stem_width,)
-            for stage in cfg.stages:
-                for j, cin_options in enumerate([inputs] + [None] * (max(stage.depths) - 1)):
-                    stride = stage.stride if j == 0 else 1
-                    for width, k, e in itertools.product(stage.widths, cfg.kernels, cfg.expansions):
-                        for cin in cin_options or (width,):
-                            op = INVERTED_RESIDUAL if e > 1 else DEPTHWISE_SEPARABLE
-                            out.add(Unit(op, cin, width, res, kernel=k, stride=stride, expansion=float(e),
-                                         residual=stride == 1 and cin == width))
-                    res = -(-res // stride)
-                inputs = stage.widths
-            for width in inputs:
-                if cfg.head_width:
-                    out.add(Unit(CONV_BN_RELU, width, cfg.head_width, res))
-                out.add(Unit(CLASSIFIER, cfg.head_width or width, num_classes or self.default_num_classes, res))
-        return sorted(out)
+        return sorted({u for _, _, units in self.unit_slots(input_shape, num_classes) for u in units if u is not None})
 
     # ----------------------------------------------------------------- encodings
     def encode_genes(self, genes: np.ndarray) -> np.ndarray:
@@ -384,6 +354,14 @@ def _feature_tables(cfg: MBConvConfig, channels: int, num_classes: int) -> dict:
     head = r[:, None] * r[:, None] * prev[None, :] * cfg.head_width
     tables["head"] = head + (cfg.head_width or prev[None, :]) * num_classes
     return tables
+
+
+def _block_unit(cin: int, width: int, res: int, kernel: int, expansion: int, stride: int) -> Unit:
+    """One block: depthwise-separable at expansion 1, else an inverted residual; residual where
+    shapes allow."""
+    op = INVERTED_RESIDUAL if expansion > 1 else DEPTHWISE_SEPARABLE
+    return Unit(op, cin, width, res, kernel=kernel, stride=stride, expansion=float(expansion),
+                residual=stride == 1 and cin == width)
 
 
 def _check_shape(input_shape: tuple[int, ...], space: str) -> tuple[int, int]:
