@@ -13,6 +13,7 @@ all rows`` (the best affine map of the pool's log columns, fitted on every row o
 
     python benchmarks/latency_fewshot.py                          # K = 5, 10, 20 (and 10 without a pool); 3 seeds
     python benchmarks/latency_fewshot.py --shots 10 --seeds 1 --spaces fbnet --name latency_fewshot_smoke
+    python benchmarks/latency_fewshot.py --no-counts --name latency_fewshot_nocounts  # without the per-choice sum
 """
 
 from __future__ import annotations
@@ -65,6 +66,8 @@ def main() -> None:
     ap.add_argument("--no-pool-shots", nargs="*", type=int, default=[10],
                     help="also score these K without a pool (the cost columns alone: a device with nothing to transfer from)")
     ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--no-counts", action="store_true",
+                    help="without the model of latency as a sum of per-choice costs (the ablation)")
     ap.add_argument("--name", default="latency_fewshot")
     args = ap.parse_args()
     started = time.time()
@@ -79,11 +82,12 @@ def main() -> None:
         for k, with_pool in runs:
             tag = f"K={k}" if with_pool else f"K={k}, no pool"
             r = bench_latency(space, table, pool=table if with_pool else None, shots=k, seeds=args.seeds,
-                              progress=False,
+                              progress=False, counts=not args.no_counts,
                               json_path=RESULTS / f"{args.name}_{space}_k{k}{'' if with_pool else '_nopool'}.json")
             per_device[f"{space}/{tag}"] = {d: v["spearman"]["mean"] for d, v in r["devices"].items()}
             worst = min(per_device[f"{space}/{tag}"].items(), key=lambda kv: kv[1])
-            rows.append({"space": space, "shots": k, "pool": "the other devices" if with_pool else "none (costs only)",
+            no_pool = "none (costs only)" if args.no_counts else "none (costs, counts)"
+            rows.append({"space": space, "shots": k, "pool": "the other devices" if with_pool else no_pool,
                          "seeds": args.seeds, "devices": len(r["devices"]), **{s: r["overall"][s] for s in LATENCY_SCORES},
                          "worst_device": f"{worst[0]} ({worst[1]:.3f})", "wall_s": r["wall_s"]})
             print(rows[-1], flush=True)

@@ -36,8 +36,9 @@ def _summary(runs: list[dict]) -> dict:
 def bench_latency(space: SearchSpace | str, table: str | os.PathLike | LatencyTable,
                   pool: str | os.PathLike | LatencyTable | None = None, shots: int = 10, seeds: int = 3,
                   json_path: str | os.PathLike | None = None, progress: bool = True,
-                  temperature: float = 3.0) -> dict:
-    """Score few-shot transfer to every device of ``table``; returns (and optionally writes) the summary."""
+                  temperature: float = 3.0, counts: bool = True) -> dict:
+    """Score few-shot transfer to every device of ``table``; returns (and optionally writes) the
+    summary. ``counts``: the predictor may also model the latency as a sum of per-choice costs."""
     started = time.time()
     space = get_space(space) if isinstance(space, str) else space
     if shots < 2:
@@ -47,7 +48,7 @@ def bench_latency(space: SearchSpace | str, table: str | os.PathLike | LatencyTa
     table = table if isinstance(table, LatencyTable) else load_latency_table(table, space)
     if pool is not None and not isinstance(pool, LatencyTable):
         pool = table if table.read_from(pool) else load_latency_table(pool, space)  # one file: read once
-    prior = PriorColumns(LatencyFeatures(space), pool, seed=0)
+    prior = PriorColumns(LatencyFeatures(space), pool, seed=0, use_counts=counts)
     genes = space.genes_array(table.archs)
     devices: dict[str, dict] = {}
     bar = _progress(len(table.devices) * seeds, progress)
@@ -71,7 +72,7 @@ def bench_latency(space: SearchSpace | str, table: str | os.PathLike | LatencyTa
     scored = [d for d in devices.values() if "skipped" not in d]
     result = {
         "space": space.name, "table": str(table.path), "pool": None if pool is None else str(pool.path),
-        "shots": int(shots), "seeds": int(seeds), "predictor": "latency/fewshot",
+        "shots": int(shots), "seeds": int(seeds), "predictor": "latency/fewshot", "counts": bool(counts),
         "pool_devices": [] if pool is None else list(pool.devices),
         "devices": devices,
         "overall": {s: float(np.mean([d[s]["mean"] for d in scored])) if scored else None for s in LATENCY_SCORES},

@@ -8,6 +8,14 @@ on the shots and weighted by its BIC, ``exp(-BIC / (2 T))``: a Bayesian model av
 robust at K = 5 (single columns, two parameters) and sharpens as K grows. The temperature ``T > 1``
 flattens the weights, which guards against over-confident choices on few shots.
 
+One more candidate reads no other device: ``y = a + sum_o c_o n_o`` in milliseconds, ``n_o`` the
+counts of a network's genes taking each option (or option token, ``PriorColumns.count_columns``;
+a ``"sum"`` member). A device that adds up a cost
+per layer (an accelerator simulator, a GPU at a large batch) is such a sum and no log-space map of
+the pool; where it is not, the BIC gives the sum no weight. It is fitted on relative errors
+``(y - pred) / y``, close to the log errors the other members are judged by, and enters the same
+BIC with its own parameter count (the rank of its design).
+
 The fits are Huber M-estimates (iteratively reweighted least squares, the residual scale from the
 median absolute residual) and the BIC reads the Huber loss instead of the squared error: phones
 report whole milliseconds and the odd run that was disturbed, and one such shot among ten would
@@ -20,7 +28,8 @@ devices): mean Spearman rose on both halves of both spaces, most on the noisy ph
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Sequence
 
 import numpy as np
 
@@ -45,49 +54,73 @@ MIN_ROBUST_DOF = 5
 # pairs' sharp contrasts help near the budget.
 MAX_PAIR_SLOPE = 10.0
 
+# The "sum" member (per-choice costs adding up in milliseconds) is fitted only with this many shots
+# beyond its parameters (NB201: 5, so K >= 7; FBNet's kernel, expansion, group and skip tokens: 6, K >= 8).
+# Held out on NB201 (leave one device out, the 20 others as pool, near-budget top-fifth networks,
+# 6 draws of K random shots): at K = 6 (1 spare shot) the mean rms log error went 0.0607 -> 0.0598
+# (2080ti_256 0.048 -> 0.029, pixel3 0.249 -> 0.254 the only loss above 0.001), at K = 8 (3 spare)
+# no device lost (2080ti_256 0.043 -> 0.008), at K = 10 0.0511 -> 0.0494 (2080ti_256 0.030 -> 0.003).
+MIN_SUM_DOF = 2
+SUM_FLOOR = 0.25  # a sum member predicts no network below this share of the fastest shot
+
 
 @dataclass
 class LogCombination:
-    """``predict(Z) = sum_m weight_m * (intercept_m + Z[:, columns_m] @ slopes_m)`` on log values."""
+    """``predict(Z) = sum_m weight_m * member_m(Z)`` on log values, where a ``"log"`` member is
+    ``intercept_m + Z[:, columns_m] @ slopes_m`` (prior log columns) and a ``"sum"`` member is
+    ``log(max(intercept_m + Z[:, columns_m] @ slopes_m, floor_m))``: milliseconds as a sum of
+    per-choice costs over count columns (``fit_log_combination``'s ``count_columns``)."""
 
     weights: np.ndarray          # (M,)
     intercepts: np.ndarray       # (M,)
     columns: list[list[int]]     # column indices of each model
     slopes: list[np.ndarray]     # slopes of each model
+    kinds: list[str] = field(default_factory=list)     # "log" or "sum" per model (empty: all "log")
+    floors: list[float] = field(default_factory=list)  # a "sum" model's lowest prediction (ms)
 
     def predict(self, Z: np.ndarray) -> np.ndarray:
         out = np.zeros(Z.shape[0])
-        for w, a, cols, b in zip(self.weights, self.intercepts, self.columns, self.slopes):
-            out += w * (a + Z[:, cols] @ b)
+        for w, member in zip(self.weights, self.members(Z)):
+            out += w * member
         return out
 
     def members(self, Z: np.ndarray) -> np.ndarray:
         """``(M, N)`` predictions (log values) of each averaged model."""
-        return np.stack([a + Z[:, cols] @ b for a, cols, b in zip(self.intercepts, self.columns, self.slopes)])
+        kinds = self.kinds or ["log"] * len(self.weights)
+        floors = self.floors or [0.0] * len(self.weights)
+        out = np.empty((len(self.weights), Z.shape[0]))
+        for m, (a, cols, b, kind, floor) in enumerate(zip(self.intercepts, self.columns, self.slopes, kinds, floors)):
+            value = a + Z[:, cols] @ b
+            out[m] = np.log(np.maximum(value, floor)) if kind == "sum" else value
+        return out
 
     @property
     def used_columns(self) -> list[int]:
         return sorted({c for cols in self.columns for c in cols})
 
     def to_dict(self) -> dict:
-        return {"weights": self.weights.tolist(), "intercepts": self.intercepts.tolist(),
-                "columns": self.columns, "slopes": [b.tolist() for b in self.slopes]}
+        out = {"weights": self.weights.tolist(), "intercepts": self.intercepts.tolist(),
+               "columns": self.columns, "slopes": [b.tolist() for b in self.slopes]}
+        if "sum" in self.kinds:  # files of models without sums stay as they were
+            out.update(kinds=list(self.kinds), floors=[float(f) for f in self.floors])
+        return out
 
     @classmethod
     def from_dict(cls, d: dict) -> "LogCombination":
         return cls(np.asarray(d["weights"], float), np.asarray(d["intercepts"], float),
-                   [list(map(int, c)) for c in d["columns"]], [np.asarray(b, float) for b in d["slopes"]])
+                   [list(map(int, c)) for c in d["columns"]], [np.asarray(b, float) for b in d["slopes"]],
+                   [str(k) for k in d.get("kinds", [])], [float(f) for f in d.get("floors", [])])
 
     def remap(self, mapping: dict[int, int]) -> "LogCombination":
         """The same combination with column indices renamed (e.g. after keeping only used columns)."""
         return LogCombination(self.weights, self.intercepts, [[mapping[c] for c in cols] for cols in self.columns],
-                              self.slopes)
+                              self.slopes, self.kinds, self.floors)
 
 
-def _candidate_sets(n_columns: int, k: int, pairs: bool) -> list[list[int]]:
-    sets = [[d] for d in range(n_columns)]
+def _candidate_sets(log_columns: list[int], k: int, pairs: bool) -> list[list[int]]:
+    sets = [[d] for d in log_columns]
     if pairs and k >= 6:  # a 3-parameter model needs a few spare shots to be judged at all
-        sets += [list(p) for p in itertools.combinations(range(n_columns), 2)]
+        sets += [list(p) for p in itertools.combinations(log_columns, 2)]
     return sets
 
 
@@ -110,9 +143,29 @@ def _robust_fits(A: np.ndarray, y: np.ndarray, huber: float | None, iterations: 
     return coef, np.sum(np.where(a <= c, r ** 2, 2 * c * a - c ** 2), axis=1)
 
 
+def _sum_model(Zc: np.ndarray, yk: np.ndarray, huber: float | None) -> tuple[float, float, np.ndarray, float] | None:
+    """The ``"sum"`` member: milliseconds as an intercept plus per-choice costs times the counts
+    ``Zc``, fitted on relative errors (close to log errors, so its BIC compares with the log
+    members'); (BIC, intercept, slopes, floor), or None with fewer than ``MIN_SUM_DOF`` spare
+    shots or a fit that puts a measured network at zero or below."""
+    k = len(yk)
+    ms = np.exp(yk)
+    X = np.column_stack([np.ones(k), Zc])
+    rank = int(np.linalg.matrix_rank(X))
+    if k - rank < MIN_SUM_DOF:
+        return None
+    coef, loss = _robust_fits((X / ms[:, None])[None], np.ones(k), huber if k - rank >= MIN_ROBUST_DOF else None)
+    coef = coef[0]
+    if np.any(X @ coef <= 0):
+        return None
+    bic = k * np.log(loss[0] / k + 1e-6) + rank * np.log(k)
+    return float(bic), float(coef[0]), coef[1:], SUM_FLOOR * float(ms.min())
+
+
 def fit_log_combination(Zk: np.ndarray, yk: np.ndarray, temperature: float = 3.0, pairs: bool = True,
                         min_weight: float = 1e-4, huber: float | None = 1.345,
-                        nonnegative: bool = True, max_pair_slope: float | None = MAX_PAIR_SLOPE) -> LogCombination:
+                        nonnegative: bool = True, max_pair_slope: float | None = MAX_PAIR_SLOPE,
+                        count_columns: Sequence[int] = ()) -> LogCombination:
     """Fit the model average on ``Zk`` (K x D prior log-latencies) and ``yk`` (K log-latencies);
     ``huber=None`` (or too few shots, see ``MIN_ROBUST_DOF``) gives plain least squares. With
     ``nonnegative`` a model whose slopes do not sum to a positive value is left out (a network
@@ -120,21 +173,28 @@ def fit_log_combination(Zk: np.ndarray, yk: np.ndarray, temperature: float = 3.0
     devices): on a few shots bunched in a narrow range, noise alone can make such a fit look best.
     Held out: at K = 5 the mean Spearman rose from 0.943 to 0.962 (NB201: pixel3 from 0.44 to
     0.83) and from 0.907 to 0.918 (FBNet); at K = 10 it was unchanged on both spaces.
-    A pair with a slope beyond ``max_pair_slope`` is left out too (see ``MAX_PAIR_SLOPE``)."""
+    A pair with a slope beyond ``max_pair_slope`` is left out too (see ``MAX_PAIR_SLOPE``).
+
+    ``count_columns`` (indices into ``Zk``) hold raw per-choice counts, not log values: they are
+    no single or pair member but together one ``"sum"`` member (``_sum_model``), for devices whose
+    latency adds up over a network's choices (see ``MIN_SUM_DOF``)."""
     Zk, yk = np.asarray(Zk, float), np.asarray(yk, float)
     k = len(yk)
+    counts = sorted(set(int(c) for c in count_columns))
+    log_columns = [c for c in range(Zk.shape[1]) if c not in set(counts)]
+    if not log_columns:
+        raise ValueError("fit_log_combination needs at least one log column")
     if k < 2 or yk.std() == 0:  # nothing to learn a slope from: scale the prior mean
-        cols = list(range(Zk.shape[1]))
-        slope = np.full(len(cols), 1.0 / len(cols))
-        return LogCombination(np.ones(1), np.array([float(np.mean(yk - Zk @ slope))]), [cols], [slope])
-    sets = _candidate_sets(Zk.shape[1], k, pairs)
-    if k - max(len(s) for s in sets) - 1 < MIN_ROBUST_DOF:
-        huber = None
+        slope = np.full(len(log_columns), 1.0 / len(log_columns))
+        return LogCombination(np.ones(1), np.array([float(np.mean(yk - Zk[:, log_columns] @ slope))]), [log_columns],
+                              [slope])
+    sets = _candidate_sets(log_columns, k, pairs)
+    robust = huber if k - max(len(s) for s in sets) - 1 >= MIN_ROBUST_DOF else None
     bics, fits = np.empty(len(sets)), [None] * len(sets)
     for size in sorted({len(s) for s in sets}):  # one batched fit per model size
         idx = [i for i, s in enumerate(sets) if len(s) == size]
         A = np.concatenate([np.ones((len(idx), k, 1)), Zk[:, [sets[i] for i in idx]].transpose(1, 0, 2)], axis=2)
-        coef, loss = _robust_fits(A, yk, huber)
+        coef, loss = _robust_fits(A, yk, robust)
         # the 1e-6 floor keeps a perfect fit on K = 2..3 shots from taking all the weight
         bics[idx] = k * np.log(loss / k + 1e-6) + (size + 1) * np.log(k)
         if nonnegative:
@@ -143,11 +203,20 @@ def fit_log_combination(Zk: np.ndarray, yk: np.ndarray, temperature: float = 3.0
             bics[np.asarray(idx)[np.abs(coef[:, 1:]).max(axis=1) > max_pair_slope]] = np.inf
         for i, c in zip(idx, coef):
             fits[i] = (float(c[0]), sets[i], c[1:])
+    kinds = ["log"] * len(sets)
+    summed = _sum_model(Zk[:, counts], yk, huber) if counts else None
+    if summed is not None:
+        bics = np.append(bics, summed[0])
+        fits.append((summed[1], counts, summed[2], summed[3]))
+        kinds.append("sum")
     if not np.isfinite(bics).any():  # every column fits backwards: fall back to the prior mean's scale
         return fit_log_combination(Zk, np.full(k, yk.mean()), temperature, pairs, min_weight, huber, False,
-                                   max_pair_slope)
+                                   max_pair_slope, counts)
     w = np.exp(-0.5 * (bics - bics.min()) / temperature)
     keep = np.flatnonzero(w / w.sum() >= min_weight)
     w = w[keep] / w[keep].sum()
+    keep_kinds = [kinds[i] for i in keep]
     return LogCombination(w, np.array([fits[i][0] for i in keep]), [fits[i][1] for i in keep],
-                          [np.asarray(fits[i][2], float) for i in keep])
+                          [np.asarray(fits[i][2], float) for i in keep],
+                          keep_kinds if "sum" in keep_kinds else [],
+                          [fits[i][3] if kinds[i] == "sum" else 0.0 for i in keep] if "sum" in keep_kinds else [])

@@ -4,7 +4,9 @@ Prior knowledge (``PriorColumns``): other devices' log-latencies from a pool tab
 smoothed into per-choice lookup tables (``additive:<device>``), the device's own lookup-table sum
 when it has a profile, and log multiply-adds / parameters / memory traffic. The K shots choose and
 scale those columns through a BIC-weighted average of robust (Huber) fits
-(``fit_log_combination``). With many shots (``booster_min_shots``, e.g. the classic 900-sample
+(``fit_log_combination``), next to one model of the latency as a sum of per-choice costs in
+milliseconds (``count:`` columns; ``counts=False`` leaves it out) once the shots outnumber its
+parameters by ``MIN_SUM_DOF``. With many shots (``booster_min_shots``, e.g. the classic 900-sample
 setting) an XGBoost model on the columns and the encoding learns the remaining residual.
 
 Defaults re-checked on FBNet, K = 10, 3 seeds, leave one device out (0.9392 mean Spearman):
@@ -26,7 +28,7 @@ from hwnas.datasets import LatencyTable, load_latency_table
 from ._base import register_predictor
 from ._lat_base import LatencyPredictor, _write_csv_atomic, log_ms, xgb_threads
 from ._lat_combine import LogCombination, fit_log_combination
-from ._lat_prior import PriorColumns, RidgeFill, fit_fill_model, pool_device_of
+from ._lat_prior import COUNT_PREFIX, PriorColumns, RidgeFill, fit_fill_model, pool_device_of
 
 __all__ = ["FewShotLatency"]
 
@@ -37,8 +39,10 @@ class FewShotLatency(LatencyPredictor):
 
     Parameters: ``pool`` (a ``LatencyTable`` or CSV path; optional), ``exclude`` (pool devices
     never to use, e.g. the device itself: raw or smoothed), ``temperature`` of the model average,
-    ``pairs`` (also two-column models), ``huber`` (the robust fit's tuning constant; ``None``: least
-    squares), ``booster_min_shots``, ``seed``. A shared ``prior`` (``PriorColumns``) may be
+    ``pairs`` (also two-column models), ``counts`` (also one model of the latency as a sum of
+    per-choice costs over ``count:`` columns; with a shared ``prior``, its ``use_counts`` decides),
+    ``huber`` (the robust fit's tuning constant; ``None``: least squares), ``booster_min_shots``,
+    ``seed``. A shared ``prior`` (``PriorColumns``) may be
     passed instead of ``pool`` to reuse its cache across many fits (benchmarks).
     """
 
@@ -46,7 +50,7 @@ class FewShotLatency(LatencyPredictor):
 
     def __init__(self, space, profile: Any = None, pool: Any = None, exclude: Sequence[str] = (),
                  temperature: float = 3.0, pairs: bool = True, booster_min_shots: int = 50, seed: int = 0,
-                 prior: PriorColumns | None = None, huber: float | None = 1.345) -> None:
+                 prior: PriorColumns | None = None, huber: float | None = 1.345, counts: bool = True) -> None:
         self._pool = pool if isinstance(pool, LatencyTable) else None
         self._prior = prior
         self._shared_prior = prior is not None
@@ -55,14 +59,15 @@ class FewShotLatency(LatencyPredictor):
         super().__init__(space, profile=profile, pool=None if pool is None else str(pool), exclude=list(exclude),
                          temperature=float(temperature), pairs=bool(pairs),
                          huber=None if huber is None else float(huber),
-                         booster_min_shots=int(booster_min_shots), seed=int(seed))
+                         booster_min_shots=int(booster_min_shots), seed=int(seed), counts=bool(counts))
 
     def _prior_columns(self) -> PriorColumns:
         if self._prior is None:
             pool = self._pool
             if pool is None and self.params.get("pool"):
                 pool = load_latency_table(self.params["pool"], self.space)
-            self._prior = PriorColumns(self.features(), pool, seed=self.params["seed"])
+            self._prior = PriorColumns(self.features(), pool, seed=self.params["seed"],
+                                       use_counts=self.params.get("counts", False))
         return self._prior
 
     def _fit(self, archs: list[Architecture], y: np.ndarray, **_: Any) -> None:
@@ -81,8 +86,9 @@ class FewShotLatency(LatencyPredictor):
         genes = self.space.genes_array(archs)
         ylog = log_ms(y)
         Z = prior.matrix(genes, self.columns_)
+        counts = [j for j, c in enumerate(self.columns_) if c.startswith(COUNT_PREFIX)]
         comb = fit_log_combination(Z, ylog, self.params["temperature"], self.params["pairs"],
-                                   huber=self.params.get("huber", 1.345))
+                                   huber=self.params.get("huber", 1.345), count_columns=counts)
         self.booster_ = None
         if len(archs) >= self.params["booster_min_shots"]:
             X = np.column_stack([Z, self.space.encode_genes(genes)])

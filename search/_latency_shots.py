@@ -130,19 +130,36 @@ class FewShotLatency:
     + 6 near-budget top-fifth shots, 4 draws, near-budget rms log error): 0.0439 vs 0.0454 over
     the 42 rows (-0.0015 +- 0.0011); with the target's whole family left out of the pool, phones
     -0.007 +- 0.004, CPUs +0.002 +- 0.003, GPUs +0.008 +- 0.002 (6 devices). No clear gain: not kept.
+
+    Session 21. ``counts`` (on by default) offers the predictor's ``"sum"`` member: the latency as
+    a constant plus a cost per option of each gene, in milliseconds. Some devices are such sums and
+    no map of the pool (NB201 2080ti_256, whole column: rms log error 0.003 for the sum, and this
+    model's near-budget error at 10 random shots went 0.030 -> 0.003). On 2080ti_256 Q 0.3 seed 3
+    the pool-only model held the best family (one 3x3 and one 1x1 convolution, 3% under the
+    budget) 10% too slow, screened it out at the 30th query and scored 1.50 (1.12 with the sum: the
+    family stays in at p 0.4, but UCB never asks for it). The benchmark search, 42 rows x 4 seeds:
+    0.146 vs 0.157 (-0.011 +- 0.011 row by row, 6 rows changed, 100% within; 2080ti_256 Q 0.3
+    0.72 -> 0.28), queried regret 0.086 vs 0.094 (``benchmarks/results/search_nb201_bayes4_s21_{a,b}``).
+    The sum needs 7 shots on NB201 (``MIN_SUM_DOF``), so it joins after the third search shot. A
+    pool without the target's whole family (2 seeds): GPUs 0.151 -> 0.157 (10 of 28 rows changed),
+    CPUs 0.157 -> 0.149, phones 0.425 -> 0.426, all 100% within (``search_nb201_unseen_*_s21*``):
+    no change beyond noise there.
     """
 
-    def __init__(self, space: SearchSpace, genes: np.ndarray, pool=None, seed: int = 0, floor: float = 0.02) -> None:
+    def __init__(self, space: SearchSpace, genes: np.ndarray, pool=None, seed: int = 0, floor: float = 0.02,
+                 counts: bool = True) -> None:
         from hwnas.predictors import LatencyFeatures, PriorColumns
 
         self.space, self.genes, self.pool, self.seed, self.floor = space, genes, pool, seed, floor
         self.archs = [Architecture(space.name, tuple(int(g) for g in row)) for row in genes]
-        self.prior_columns = PriorColumns(LatencyFeatures(space), pool, seed=seed, use_costs=pool is None)
+        self.prior_columns = PriorColumns(LatencyFeatures(space), pool, seed=seed, use_costs=pool is None,
+                                          use_counts=counts)
 
     def prior(self) -> np.ndarray:
         """A score ordering rows roughly by latency before any shot: the mean standardised prior
         column (log pool latencies, or log costs without a pool)."""
-        Z = self.prior_columns.matrix(self.genes)
+        columns = [c for c in self.prior_columns.columns if not c.startswith("count:")]
+        Z = self.prior_columns.matrix(self.genes, columns)
         z = (Z - Z.mean(axis=0)) / (Z.std(axis=0) + 1e-12)
         return z.mean(axis=1)
 

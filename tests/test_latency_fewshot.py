@@ -94,3 +94,45 @@ def test_pool_columns_are_read_without_computing_unit_features(small_pool):
     assert prior.features.size == 0  # the lookup needed no network's units (they cost 1 ms each)
     unseen = pool.space.genes_array(pool.space.sample_many(5, 3))
     assert np.all(np.isfinite(prior.matrix(np.vstack([genes[:3], unseen]), ["gold_6240"])))  # filled, not looked up
+
+
+def _additive_device(space, genes: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Latency (ms) of a device that adds up a fixed cost per choice (an accelerator simulator, or a
+    compute-bound GPU at a large batch, behaves so): a constant plus each gene's option cost."""
+    rng = np.random.default_rng(seed)
+    prior = PriorColumns(LatencyFeatures(space), use_costs=False, use_counts=True)
+    counts = prior.matrix(genes)
+    return 1.0 + counts @ rng.uniform(0.1, 2.0, size=counts.shape[1])
+
+
+def test_a_sum_member_fits_a_device_whose_latency_adds_up_over_its_choices():
+    space = get_space("nb201")
+    genes = space.genes_array(space.sample_many(300, 0))
+    ms = _additive_device(space, genes)
+    prior = PriorColumns(LatencyFeatures(space), use_counts=True)  # cost columns + counts, no pool
+    Z = prior.matrix(genes)
+    counts = [j for j, c in enumerate(prior.columns) if c.startswith("count:")]
+    assert len(counts) == 6  # none, skip, nor, 1x1, 3x3, avg (connect, conv, pool mark the same options)
+    comb = fit_log_combination(Z[:10], np.log(ms[:10]), count_columns=counts)
+    assert "sum" in comb.kinds and sum(w for w, k in zip(comb.weights, comb.kinds) if k == "sum") > 0.99
+    assert np.abs(comb.predict(Z) - np.log(ms)).max() < 1e-3
+    costs = [j for j in range(Z.shape[1]) if j not in counts]  # the cost columns alone cannot
+    plain = fit_log_combination(Z[:10, costs], np.log(ms[:10]))
+    assert np.abs(plain.predict(Z[:, costs]) - np.log(ms)).max() > 0.05
+    few = fit_log_combination(Z[:6], np.log(ms[:6]), count_columns=counts)  # 5 parameters, 1 spare shot
+    assert few.kinds == []  # too few to judge a sum: the log members alone
+
+
+def test_fewshot_with_counts_learns_an_additive_device_and_saves_it(tmp_path):
+    space = get_space("nb201")
+    genes = space.genes_array(space.sample_many(200, 1))
+    ms = _additive_device(space, genes, seed=3)
+    archs = [space.make(g) for g in genes.tolist()]
+    model = FewShotLatency("nb201", seed=0).fit(archs[:10], ms[:10])  # no pool: costs and counts
+    assert any(c.startswith("count:") for c in model.columns_)
+    pred = model.predict(archs[10:])
+    assert np.abs(np.log(pred / ms[10:])).max() < 1e-3
+    without = FewShotLatency("nb201", seed=0, counts=False).fit(archs[:10], ms[:10]).predict(archs[10:])
+    assert np.abs(np.log(without / ms[10:])).max() > 0.05
+    model.save(tmp_path / "sum")
+    assert np.array_equal(load_predictor(tmp_path / "sum").predict(archs[10:]), pred)
