@@ -139,7 +139,8 @@ class FewShotLatency:
     budget) 10% too slow, screened it out at the 30th query and scored 1.50 (1.12 with the sum: the
     family stays in at p 0.4, but UCB never asks for it). The benchmark search, 42 rows x 4 seeds:
     0.146 vs 0.157 (-0.011 +- 0.011 row by row, 6 rows changed, 100% within; 2080ti_256 Q 0.3
-    0.72 -> 0.28), queried regret 0.086 vs 0.094 (``benchmarks/results/search_nb201_bayes4_s21_{a,b}``).
+    0.72 -> 0.28), queried regret 0.086 vs 0.094 (``benchmarks/results/search_nb201_bayes4_s21_{a,b}``);
+    fresh seeds 4-7: 0.167 vs 0.176 (-0.009 +- 0.007, 8 of 168 runs changed, 100% within).
     The sum needs 7 shots on NB201 (``MIN_SUM_DOF``), so it joins after the third search shot. A
     pool without the target's whole family (2 seeds): GPUs 0.151 -> 0.157 (10 of 28 rows changed),
     CPUs 0.157 -> 0.149, phones 0.425 -> 0.426, all 100% within (``search_nb201_unseen_*_s21*``):
