@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -80,19 +80,20 @@ class LogCombination:
 
     def predict(self, Z: np.ndarray) -> np.ndarray:
         out = np.zeros(Z.shape[0])
-        for w, member in zip(self.weights, self.members(Z)):
+        for w, member in zip(self.weights, self._members(Z)):  # one member at a time: M x N can be large
             out += w * member
         return out
 
     def members(self, Z: np.ndarray) -> np.ndarray:
         """``(M, N)`` predictions (log values) of each averaged model."""
+        return np.stack(list(self._members(Z)))
+
+    def _members(self, Z: np.ndarray) -> Iterator[np.ndarray]:
         kinds = self.kinds or ["log"] * len(self.weights)
         floors = self.floors or [0.0] * len(self.weights)
-        out = np.empty((len(self.weights), Z.shape[0]))
-        for m, (a, cols, b, kind, floor) in enumerate(zip(self.intercepts, self.columns, self.slopes, kinds, floors)):
+        for a, cols, b, kind, floor in zip(self.intercepts, self.columns, self.slopes, kinds, floors):
             value = a + Z[:, cols] @ b
-            out[m] = np.log(np.maximum(value, floor)) if kind == "sum" else value
-        return out
+            yield np.log(np.maximum(value, floor)) if kind == "sum" else value
 
     @property
     def used_columns(self) -> list[int]:
@@ -202,7 +203,7 @@ def fit_log_combination(Zk: np.ndarray, yk: np.ndarray, temperature: float = 3.0
         if max_pair_slope is not None and size > 1:
             bics[np.asarray(idx)[np.abs(coef[:, 1:]).max(axis=1) > max_pair_slope]] = np.inf
         for i, c in zip(idx, coef):
-            fits[i] = (float(c[0]), sets[i], c[1:])
+            fits[i] = (float(c[0]), sets[i], c[1:], 0.0)
     kinds = ["log"] * len(sets)
     summed = _sum_model(Zk[:, counts], yk, huber) if counts else None
     if summed is not None:
@@ -215,8 +216,7 @@ def fit_log_combination(Zk: np.ndarray, yk: np.ndarray, temperature: float = 3.0
     w = np.exp(-0.5 * (bics - bics.min()) / temperature)
     keep = np.flatnonzero(w / w.sum() >= min_weight)
     w = w[keep] / w[keep].sum()
-    keep_kinds = [kinds[i] for i in keep]
+    has_sum = any(kinds[i] == "sum" for i in keep)  # without a sum: kinds and floors stay empty
     return LogCombination(w, np.array([fits[i][0] for i in keep]), [fits[i][1] for i in keep],
                           [np.asarray(fits[i][2], float) for i in keep],
-                          keep_kinds if "sum" in keep_kinds else [],
-                          [fits[i][3] if kinds[i] == "sum" else 0.0 for i in keep] if "sum" in keep_kinds else [])
+                          [kinds[i] for i in keep] if has_sum else [], [fits[i][3] for i in keep] if has_sum else [])

@@ -28,7 +28,7 @@ from hwnas.datasets import LatencyTable, load_latency_table
 from ._base import register_predictor
 from ._lat_base import LatencyPredictor, _write_csv_atomic, log_ms, xgb_threads
 from ._lat_combine import LogCombination, fit_log_combination
-from ._lat_prior import COUNT_PREFIX, PriorColumns, RidgeFill, fit_fill_model, pool_device_of
+from ._lat_prior import PriorColumns, RidgeFill, fit_fill_model, is_count_column, pool_device_of
 
 __all__ = ["FewShotLatency"]
 
@@ -86,7 +86,7 @@ class FewShotLatency(LatencyPredictor):
         genes = self.space.genes_array(archs)
         ylog = log_ms(y)
         Z = prior.matrix(genes, self.columns_)
-        counts = [j for j, c in enumerate(self.columns_) if c.startswith(COUNT_PREFIX)]
+        counts = [j for j, c in enumerate(self.columns_) if is_count_column(c)]
         comb = fit_log_combination(Z, ylog, self.params["temperature"], self.params["pairs"],
                                    huber=self.params.get("huber", 1.345), count_columns=counts)
         self.booster_ = None

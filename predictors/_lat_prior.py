@@ -17,8 +17,8 @@ K = 10 offering these columns next to the raw ones raised the mean Spearman on b
 FBNet and slightly on NB201; at K = 5 it gained 0.007 on FBNet and cost 0.001 on NB201.
 
 With ``use_counts`` there are also ``count:<token>`` columns: how many of a network's genes take
-an option named with that token (raw counts, not logs). Some devices add a fixed cost per choice in milliseconds: an
-accelerator simulator summing its layers, or a compute-bound GPU (NB201's whole 2080ti_256 column
+an option named with that token (raw counts, not logs). Some devices add a fixed cost per choice
+in milliseconds: an accelerator simulator summing its layers, or a compute-bound GPU (NB201's whole 2080ti_256 column
 fits ``a + sum_op n_op * c_op`` at an rms log error of 0.003, against 0.03 for the pool's
 few-shot map at 10 shots). No log-space map of other devices' latencies is such a sum, so the
 few-shot fit gets the counts as one more member (``fit_log_combination``'s ``count_columns``).
@@ -26,6 +26,7 @@ few-shot fit gets the counts as one more member (``fit_log_combination``'s ``cou
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Sequence
 
 import numpy as np
@@ -37,11 +38,16 @@ from ._lat_features import LatencyFeatures
 from ._lat_index import GenomeIndex
 
 __all__ = ["PriorColumns", "RidgeFill", "fit_fill_model", "COST_COLUMNS", "ADDITIVE_PREFIX", "COUNT_PREFIX",
-           "pool_device_of"]
+           "is_count_column", "pool_device_of"]
 
 COST_COLUMNS = ("log_macs", "log_params", "log_memory")
 ADDITIVE_PREFIX = "additive:"
 COUNT_PREFIX = "count:"  # how many of a network's genes take a choice: linear, not log (see ``use_counts``)
+
+
+def is_count_column(column: str) -> bool:
+    """Whether a prior column holds raw per-choice counts (``use_counts``) rather than log values."""
+    return column.startswith(COUNT_PREFIX)
 
 
 def pool_device_of(column: str) -> str:
@@ -91,7 +97,8 @@ class RidgeFill:
 
 class PriorColumns:
     """``matrix(genes, columns)``: the log prior columns of architectures (cached per row); with
-    ``use_counts`` also the ``count:`` columns, raw counts for a fit in milliseconds (``is_count``)."""
+    ``use_counts`` also the ``count:`` columns, raw counts for a fit in milliseconds
+    (``is_count_column``)."""
 
     def __init__(self, features: LatencyFeatures, pool: LatencyTable | None = None, seed: int = 0,
                  use_costs: bool = True, additive: bool = True, use_counts: bool = False) -> None:
@@ -131,21 +138,24 @@ class PriorColumns:
         Tokens let a sum of per-factor costs stand in for one cost per option when the shots are
         too few for the latter (FBNet: 6 parameters instead of 9; the full table fits nearly as
         well, e.g. rms log error 0.014 vs 0.014 on 2080ti_1, 0.084 vs 0.080 on pixel3)."""
-        seen: dict[frozenset, str] = {}
+        return list(self._count_marks)
+
+    @cached_property
+    def _count_marks(self) -> dict[str, frozenset]:
+        """Count column -> the (gene, option) pairs it counts."""
+        marks: dict[str, set] = {}
         for i, choice in enumerate(self.space.choices):
-            for o in choice.options:
+            for j, o in enumerate(choice.options):
                 for token in str(o).split("_"):
-                    seen.setdefault(self._marked(token), token)
-        return [COUNT_PREFIX + t for t in seen.values()]
+                    marks.setdefault(token, set()).add((i, j))
+        seen: dict[frozenset, str] = {}
+        for token, pairs in marks.items():
+            seen.setdefault(frozenset(pairs), token)
+        return {COUNT_PREFIX + token: pairs for pairs, token in seen.items()}
 
-    def _marked(self, token: str) -> frozenset:
-        """The (gene, option) pairs whose label holds ``token``."""
-        return frozenset((i, j) for i, choice in enumerate(self.space.choices)
-                         for j, o in enumerate(choice.options) if token in str(o).split("_"))
-
-    def _counts(self, genes: np.ndarray, token: str) -> np.ndarray:
+    def _counts(self, genes: np.ndarray, column: str) -> np.ndarray:
         out = np.zeros(len(genes))
-        for i, j in sorted(self._marked(token)):
+        for i, j in sorted(self._count_marks[column]):
             out += genes[:, i] == j
         return out
 
@@ -162,8 +172,8 @@ class PriorColumns:
         for j, col in enumerate(columns):
             if col.startswith(ADDITIVE_PREFIX):
                 out[:, j] = self.additive_model(pool_device_of(col)).predict(encoded)
-            elif col.startswith(COUNT_PREFIX):
-                out[:, j] = self._counts(genes, col[len(COUNT_PREFIX):])
+            elif is_count_column(col):
+                out[:, j] = self._counts(genes, col)
             elif col == "log_lut_sum":
                 out[:, j] = np.log(feats[:, names.index("lut_sum")])
             elif col in COST_COLUMNS:

@@ -12,7 +12,7 @@ from ._lat_lut import LutLatency
 from ._lat_xgb import EnsembleLatency, XGBLatency
 from ._gnn import GraphBatch, GraphRegressor, graphs_to_batch, load_gnn, predict_graph_regressor, save_gnn, train_graph_regressor
 from ._lat_metrics import LATENCY_SCORES, latency_scores
-from ._lat_prior import PriorColumns, pool_device_of
+from ._lat_prior import PriorColumns, is_count_column, pool_device_of
 
 __all__: list[str] = [
     "EnsembleLatency",
@@ -36,6 +36,7 @@ __all__: list[str] = [
     "bench_latency",
     "fit_latency",
     "fit_log_combination",
+    "is_count_column",
     "pool_device_of",
     "predict_latency",
     "read_arch_lines",

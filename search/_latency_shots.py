@@ -162,7 +162,9 @@ class FewShotLatency:
     def prior(self) -> np.ndarray:
         """A score ordering rows roughly by latency before any shot: the mean standardised prior
         column (log pool latencies, or log costs without a pool)."""
-        columns = [c for c in self.prior_columns.columns if not c.startswith("count:")]
+        from hwnas.predictors import is_count_column
+
+        columns = [c for c in self.prior_columns.columns if not is_count_column(c)]
         Z = self.prior_columns.matrix(self.genes, columns)
         z = (Z - Z.mean(axis=0)) / (Z.std(axis=0) + 1e-12)
         return z.mean(axis=1)
