@@ -55,19 +55,10 @@ def machine() -> dict[str, Any]:
             versions[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
             versions[pkg] = None
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": mem_gib, "gpus": _gpu_names(), "os": platform.platform(),
-            "python": platform.python_version(), "versions": versions}
+    from hwnas.profiler import device_fingerprint
 
-
-def _gpu_names() -> list[str]:
-    """Names of the CUDA devices torch sees (empty without torch or a GPU)."""
-    try:
-        import torch
-    except ImportError:
-        return []
-    if not torch.cuda.is_available():
-        return []
-    return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": mem_gib, "gpu": device_fingerprint()["gpu"],
+            "os": platform.platform(), "python": platform.python_version(), "versions": versions}
 
 
 def _md_table(rows: Sequence[dict]) -> str:
@@ -106,7 +97,8 @@ def write_results(name: str, rows: Sequence[dict], summary: dict | None = None, 
     tmp.write_text(json.dumps(doc, indent=2, default=str))
     os.replace(tmp, path)
     md = [f"# {name}", "", f"`{doc['command']}`  ", f"{doc['date']}, {info['cpu']}, {info['cores']} cores, "
-          + "".join(f"{gpu}, " for gpu in info["gpus"]) + f"torch {info['versions']['torch']}, onnxruntime {info['versions']['onnxruntime']}, "
+          + (f"{info['gpu']}, " if info["gpu"] else "")
+          + f"torch {info['versions']['torch']}, onnxruntime {info['versions']['onnxruntime']}, "
           f"xgboost {info['versions']['xgboost']}", ""]
     if summary:
         md += ["## Summary", "", _md_table([{"figure": k, "value": v} for k, v in summary.items()]), ""]
