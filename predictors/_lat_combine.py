@@ -60,6 +60,8 @@ MAX_PAIR_SLOPE = 10.0
 # 6 draws of K random shots): at K = 6 (1 spare shot) the mean rms log error went 0.0607 -> 0.0598
 # (2080ti_256 0.048 -> 0.029, pixel3 0.249 -> 0.254 the only loss above 0.001), at K = 8 (3 spare)
 # no device lost (2080ti_256 0.043 -> 0.008), at K = 10 0.0511 -> 0.0494 (2080ti_256 0.030 -> 0.003).
+# Session 22, the benchmark search with 1 spare shot (the sum from the 6th shot on; NB201, 42 rows x
+# 4 seeds): 0.150 vs 0.146, +0.004 +- 0.003 row by row, 15 rows changed, 100% within. Not kept.
 MIN_SUM_DOF = 2
 SUM_FLOOR = 0.25  # a sum member predicts no network below this share of the fastest shot
 
