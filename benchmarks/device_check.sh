@@ -4,7 +4,7 @@
 # tests the torch-cuda target (tests/test_profiler.py is parametrised over every available target),
 # profiles nb201 and fbnet on torch-cuda and on ort-cpu, fits and scores every latency predictor on
 # both, and re-measures 30 networks per space for the noise ceiling. Results go to
-# benchmarks/results/*_device_check* (the profile's to profile_budget_smoke); a tarball of them,
+# benchmarks/results/*_device_check*; a tarball of them,
 # the profiles and the logs to $OUT (default ./device_out). Where nothing can be installed from a
 # registry, put an xgboost wheel in .whl/ first.
 #
@@ -15,7 +15,7 @@ mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1
 T0=$(date +%s)
 stamp() { echo "=== $(( $(date +%s) - T0 ))s $*"; }
-save() { tar czf $OUT/res.tar.gz benchmarks/results/*device_check* benchmarks/results/profile_budget_smoke.* /tmp/prof /tmp/logs 2>/dev/null; }
+save() { tar czf $OUT/res.tar.gz benchmarks/results/*device_check* /tmp/prof /tmp/logs 2>/dev/null; }
 mkdir -p /tmp/logs /tmp/prof
 stamp setup
 [ -d .whl ] && python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site .whl/*.whl >/tmp/logs/pip.log 2>&1
@@ -33,11 +33,9 @@ done
 stamp lp cuda
 python3 benchmarks/latency_profile.py --spaces nb201 fbnet --root /tmp/prof --target torch-cuda --name latency_profile_torch_cuda_device_check --predictors lut xgb ensemble fewshot gnn > /tmp/logs/lp_cuda.txt 2>&1; tail -16 /tmp/logs/lp_cuda.txt | cut -c1-200
 stamp ort profile; save; cat /proc/loadavg
-python3 benchmarks/profile_budget.py --spaces nb201 fbnet --root /tmp/prof --no-progress > /tmp/logs/pb.txt 2>&1; tail -3 /tmp/logs/pb.txt | cut -c1-400
+python3 benchmarks/profile_budget.py --spaces nb201 fbnet --root /tmp/prof --no-progress --name profile_budget_device_check > /tmp/logs/pb.txt 2>&1; tail -3 /tmp/logs/pb.txt | cut -c1-400
 stamp lp ort; save
 python3 benchmarks/latency_profile.py --spaces nb201 fbnet --root /tmp/prof --name latency_profile_device_check --predictors lut xgb ensemble fewshot gnn > /tmp/logs/lp_ort.txt 2>&1; tail -16 /tmp/logs/lp_ort.txt | cut -c1-200
 stamp repeat; save; cat /proc/loadavg
-python3 benchmarks/latency_repeatability.py --spaces nb201 fbnet --root /tmp/prof --networks 30 > /tmp/logs/rep.txt 2>&1; tail -12 /tmp/logs/rep.txt | cut -c1-250
-cp benchmarks/results/latency_repeatability.json benchmarks/results/latency_repeatability_device_check.json
-cp benchmarks/results/latency_repeatability.md benchmarks/results/latency_repeatability_device_check.md
+python3 benchmarks/latency_repeatability.py --spaces nb201 fbnet --root /tmp/prof --networks 30 --name latency_repeatability_device_check > /tmp/logs/rep.txt 2>&1; tail -12 /tmp/logs/rep.txt | cut -c1-250
 stamp done; save

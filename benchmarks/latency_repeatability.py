@@ -78,6 +78,7 @@ def main() -> None:
     ap.add_argument("--root", default=str(REPO / "profiles"), help="profiles root")
     ap.add_argument("--networks", type=int, default=30)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--name", default="latency_repeatability", help="result file name (another machine's run)")
     args = ap.parse_args()
     started, load_before = time.time(), os.getloadavg()[0]
     rows = []
@@ -89,7 +90,7 @@ def main() -> None:
         rows += run_profile(path, args.networks, args.seed)
     summary = {f"{r['space']} {r['comparison']}: within10_pct": r["within10_pct"] for r in rows}
     summary.update({"load_average_before": round(load_before, 2), "load_average_after": round(os.getloadavg()[0], 2)})
-    print(write_results("latency_repeatability", rows, summary, started=started,
+    print(write_results(args.name, rows, summary, started=started,
                         notes="Each re-measurement builds the network, exports it and opens a fresh ONNX Runtime "
                               f"session. Long protocol: the profile's protocol with {LONG}."))
 

@@ -97,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="smoke check: profile only the units of the sampled networks, not the whole space")
     parser.add_argument("--fresh", action="store_true", help="delete this benchmark's previous profiles first")
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--name", default=None,
+                        help="result file name (default profile_budget, or profile_budget_smoke for a partial run)")
     args = parser.parse_args(argv)
     started = time.time()
     rows = []
@@ -114,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
              "of each whole network; lut_minus_overhead_*: the sum less (units - 1) x the empty-graph overhead; "
              "lut_min_minus_overhead_*: the same from each unit's fastest run against each network's fastest run "
              "(robust to a busy machine).")
-    write_results("profile_budget" if full else "profile_budget_smoke", rows, summary, notes=notes, started=started)
+    write_results(args.name or ("profile_budget" if full else "profile_budget_smoke"), rows, summary, notes=notes, started=started)
     print(json.dumps(summary))
     return 0
 
