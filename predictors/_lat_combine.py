@@ -184,7 +184,8 @@ def fit_log_combination(Zk: np.ndarray, yk: np.ndarray, temperature: float = 3.0
     Zk, yk = np.asarray(Zk, float), np.asarray(yk, float)
     k = len(yk)
     counts = sorted(set(int(c) for c in count_columns))
-    log_columns = [c for c in range(Zk.shape[1]) if c not in set(counts)]
+    count_set = set(counts)
+    log_columns = [c for c in range(Zk.shape[1]) if c not in count_set]
     if not log_columns:
         raise ValueError("fit_log_combination needs at least one log column")
     if k < 2 or yk.std() == 0:  # nothing to learn a slope from: scale the prior mean
