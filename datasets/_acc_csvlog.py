@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Sequence
 
-from hwnas import DataError
+from hwnas import DataError, exact_floats
 
 __all__ = ["append_csv_rows", "read_csv_rows"]
 
@@ -43,6 +43,6 @@ def read_csv_rows(path: str | os.PathLike, columns: Sequence[str], key: str):
     frame = pd.DataFrame(good, columns=list(columns))
     for col in columns:
         if col != key:
-            frame[col] = pd.to_numeric(frame[col], errors="coerce")
+            frame[col] = exact_floats(frame[col].tolist())
     frame = frame.dropna()  # a torn line that happens to have the right number of fields
     return frame.drop_duplicates(key, keep="last").reset_index(drop=True)

@@ -18,7 +18,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from hwnas import Architecture, DataError, HwnasError, SearchSpace, get_space
+from hwnas import Architecture, DataError, HwnasError, SearchSpace, exact_floats, get_space
 
 __all__ = ["LatencyTable", "load_latency_table", "is_index_column"]
 
@@ -141,7 +141,7 @@ def numeric_cells(cells) -> tuple[np.ndarray, np.ndarray]:
     (NaN); text that is no number is NaN too, outside the mask, for the caller to reject."""
     text = pd.Series(cells, dtype=object).str.strip()
     blank = (text == "").to_numpy()
-    return pd.to_numeric(text.where(~blank, None), errors="coerce").to_numpy(dtype=np.float64), blank
+    return exact_floats(text.where(~blank, None).tolist()), blank
 
 
 def _parse_column(path: Path, name: str, cells: list[str]) -> np.ndarray:

@@ -18,7 +18,7 @@ from ._errors import (
     NotFittedError,
     require,
 )
-from ._io import write_json_atomic
+from ._io import exact_floats, write_json_atomic
 from ._measure import Measurement, Target
 from ._metrics import count_flops, count_params
 from ._onnx import export_onnx, onnx_bytes, ort_session, run_ort
@@ -59,6 +59,7 @@ __all__ = [
     "count_flops",
     "count_params",
     "create_space",
+    "exact_floats",
     "export_onnx",
     "get_space",
     "list_spaces",

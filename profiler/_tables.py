@@ -21,7 +21,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from hwnas import UNIT_FIELDS, DataError, Measurement, write_json_atomic
+from hwnas import UNIT_FIELDS, DataError, Measurement, exact_floats, write_json_atomic
 
 __all__ = [
     "MEASUREMENT_COLUMNS",
@@ -135,7 +135,7 @@ def _typed(df: pd.DataFrame, path: Path) -> pd.DataFrame:
     for col in df.columns:
         raw = df[col]
         if col in _INT or col in _FLOAT:
-            num = pd.to_numeric(raw, errors="coerce")
+            num = pd.Series(exact_floats(raw.tolist()), index=raw.index)
             bad = num.isna() | ~np.isfinite(num.to_numpy(dtype=float, na_value=np.nan))
             if col in _INT:
                 bad |= num.fillna(0) != np.round(num.fillna(0))

@@ -145,7 +145,7 @@ def load_history(path: Path, history: History) -> None:
 
     problem = history.problem
     try:
-        df = pd.read_csv(path, keep_default_na=False, na_values=[""])
+        df = pd.read_csv(path, keep_default_na=False, na_values=[""], float_precision="round_trip")
         genes = df[[f"g{i}" for i in range(len(problem.space.cardinalities))]].to_numpy(np.int64)
         values = {m: MetricValues(df[m].to_numpy(float), df[f"{m}_std"].to_numpy(float), df[f"{m}_source"].to_numpy(object))
                   for m in problem.metric_names}

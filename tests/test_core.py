@@ -81,3 +81,12 @@ def test_cli_bad_arguments_print_one_line():
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1 and "required" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_exact_floats_reads_shortest_repr_back_bit_for_bit_and_refuses_odd_cells():
+    from hwnas import exact_floats
+
+    x = np.exp(np.random.default_rng(0).uniform(-12, 6, 20000))
+    assert (exact_floats([repr(float(v)) for v in x]) == x).all()
+    odd = exact_floats(["", "abc", "1_000", None, " 2.5 ", "1e3"])
+    assert np.isnan(odd[:4]).all() and list(odd[4:]) == [2.5, 1000.0]

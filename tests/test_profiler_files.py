@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -174,6 +175,47 @@ def test_export_round_trips(base, tmp_path, suffix):
         pytest.importorskip("pyarrow")
     out = export_lut(base.path, tmp_path / f"lut{suffix}")
     pd.testing.assert_frame_equal(read_lut(out), base.lut)
+
+
+def test_latencies_read_back_bit_for_bit(base, tmp_path):
+    """Whatever pandas parses strings with, a table written and read again keeps every float exactly:
+    the manifest's hash is checked against the re-read table."""
+    from hwnas.profiler._tables import LUT_KEY, read_table, write_table_atomic
+
+    rng = np.random.default_rng(0)
+    lut = pd.concat([base.lut] * 300, ignore_index=True)
+    lut["in_channels"] = np.arange(len(lut))  # distinct keys
+    for col in ("median_ms", "iqr_ms", "mean_ms", "p90_ms", "min_ms", "rel_iqr"):
+        lut[col] = np.exp(rng.uniform(-12, 6, len(lut)))
+    write_table_atomic(lut, tmp_path / "lut.csv", LUT_COLUMNS)
+    back = read_table(tmp_path / "lut.csv", LUT_COLUMNS, LUT_KEY)
+    assert (back["median_ms"].to_numpy() == lut["median_ms"].to_numpy()).all()
+    pd.testing.assert_frame_equal(back, lut[list(LUT_COLUMNS)], check_exact=True)
+
+
+@pytest.mark.parametrize("cell", ["1_000", "nan", "inf", "", "1e400"])
+def test_odd_numbers_in_a_table_are_refused(base, tmp_path, cell):
+    out = _copy(base, tmp_path)
+    _edit_lut(out, lambda df: df.assign(median_ms=[cell] + list(df["median_ms"].iloc[1:])))
+    with pytest.raises(DataError, match="line 2, column 'median_ms'.*not a finite number"):
+        load_profile(out)
+
+
+DEVICE_PROFILES = sorted((REPO / "benchmarks" / "results" / "device_check_profiles").glob("*-t1-b1"))
+
+
+@pytest.mark.parametrize("path", DEVICE_PROFILES, ids=[p.name for p in DEVICE_PROFILES])
+def test_profiles_from_another_machine_load_and_rank_their_networks(path):
+    """Profiles written on an H200 machine (another pandas and numpy) pass their hash here, and a
+    LUT sum fitted on 20 of their networks ranks the other 80."""
+    from scipy.stats import spearmanr
+
+    from hwnas.predictors import create_predictor
+
+    prof = load_profile(path)
+    archs, ms = prof.network_latencies()
+    model = create_predictor("latency", "lut", prof.space, profile=prof).fit(archs[:20], ms[:20])
+    assert spearmanr(model.predict(archs[20:]), ms[20:]).statistic > 0.5
 
 
 def test_diff_of_a_profile_with_itself(base):
