@@ -35,6 +35,20 @@ def require_shared(*parts: str) -> Path:
     return path
 
 
+# The same import under another distribution name (the CPU-only xgboost wheel, the CUDA build of
+# ONNX Runtime): without these a GPU machine's results said "xgboost None".
+_DISTRIBUTIONS = {"xgboost": ("xgboost", "xgboost-cpu"), "onnxruntime": ("onnxruntime", "onnxruntime-gpu")}
+
+
+def _version(pkg: str) -> str | None:
+    for dist in _DISTRIBUTIONS.get(pkg, (pkg,)):
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    return None
+
+
 def machine() -> dict[str, Any]:
     cpu = platform.processor()
     try:
@@ -51,10 +65,7 @@ def machine() -> dict[str, Any]:
         pass
     versions = {}
     for pkg in _PACKAGES:
-        try:
-            versions[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            versions[pkg] = None
+        versions[pkg] = _version(pkg)
     from hwnas.profiler import device_fingerprint
 
     return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": mem_gib, "gpu": device_fingerprint()["gpu"],

@@ -3,7 +3,8 @@
 A predictor is scored against measured networks; if measuring the same network again gives a
 different number, no predictor can do better than that disagreement. For each profile (default:
 the three ``ort-cpu`` profiles of ``benchmarks/profile_budget.py``) this re-measures N of its
-profiled networks twice in this process, in a fresh ONNX Runtime session each time, with the
+profiled networks twice in this process, each time built afresh (a new ONNX Runtime session for
+``ort-*`` targets; ``--target torch-cuda`` re-measures a GPU profile), with the
 profile's own protocol, and once with a longer protocol (more warm-up, more runs), and reports
 how often the numbers agree within +-5% / +-10% (re-run against re-run, and re-run against the
 value stored in the profile), the median absolute difference and Kendall tau.
@@ -78,12 +79,13 @@ def main() -> None:
     ap.add_argument("--root", default=str(REPO / "profiles"), help="profiles root")
     ap.add_argument("--networks", type=int, default=30)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--target", default="ort-cpu", help="the profiles' target (their folder is <space>-<target>-t1-b1)")
     ap.add_argument("--name", default="latency_repeatability", help="result file name (another machine's run)")
     args = ap.parse_args()
     started, load_before = time.time(), os.getloadavg()[0]
     rows = []
     for name in args.spaces:
-        path = Path(args.root) / f"{name}-ort-cpu-t1-b1"
+        path = Path(args.root) / f"{name}-{args.target}-t1-b1"
         if not (path / "manifest.json").is_file():
             print(f"skipped {name}: no profile at {path} (run benchmarks/profile_budget.py first)")
             continue
@@ -91,8 +93,9 @@ def main() -> None:
     summary = {f"{r['space']} {r['comparison']}: within10_pct": r["within10_pct"] for r in rows}
     summary.update({"load_average_before": round(load_before, 2), "load_average_after": round(os.getloadavg()[0], 2)})
     print(write_results(args.name, rows, summary, started=started,
-                        notes="Each re-measurement builds the network, exports it and opens a fresh ONNX Runtime "
-                              f"session. Long protocol: the profile's protocol with {LONG}."))
+                        notes=f"Target {args.target}. Each re-measurement builds the network afresh (and, for ONNX "
+                              f"Runtime targets, exports it and opens a new session). Long protocol: the "
+                              f"profile's protocol with {LONG}."))
 
 
 if __name__ == "__main__":
