@@ -17,6 +17,8 @@ __all__ = ["device_fingerprint", "runtime_versions", "IDENTITY_KEYS"]
 IDENTITY_KEYS = ("cpu", "machine", "logical_cores", "memory_gib", "os", "gpu")
 
 _PACKAGES = ("hwnas", "numpy", "torch", "onnx", "onnxruntime")
+# The same import under another distribution name (ONNX Runtime's CUDA build).
+_DISTRIBUTIONS = {"onnxruntime": ("onnxruntime", "onnxruntime-gpu")}
 
 
 def _cpu_model() -> str:
@@ -51,14 +53,18 @@ def _memory_gib() -> float | None:
         return None
 
 
+def _nvidia_driver() -> bool:
+    return any(Path(p).exists() for p in ("/proc/driver/nvidia", "/dev/nvidiactl", "/dev/nvidia0"))
+
+
 def _gpus() -> list[str]:
     """Names of visible CUDA devices (empty without torch's CUDA)."""
-    if "torch" not in sys.modules:  # never pay torch's import just to find no GPU
-        try:
-            import torch  # noqa: F401
-        except ImportError:
-            return []
-    import torch
+    if "torch" not in sys.modules and not _nvidia_driver():
+        return []  # no NVIDIA driver, no CUDA device: never pay torch's import (seconds) to learn that
+    try:
+        import torch
+    except ImportError:
+        return []
 
     if not torch.cuda.is_available():
         return []
@@ -89,8 +95,11 @@ def runtime_versions() -> dict:
     """Python and the versions of the packages that affect timings."""
     out = {"python": platform.python_version()}
     for pkg in _PACKAGES:
-        try:
-            out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            out[pkg] = None
+        out[pkg] = None
+        for dist in _DISTRIBUTIONS.get(pkg, (pkg,)):
+            try:
+                out[pkg] = metadata.version(dist)
+                break
+            except metadata.PackageNotFoundError:
+                continue
     return out
