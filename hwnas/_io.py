@@ -51,10 +51,11 @@ def exact_floats(cells: Iterable[Any]) -> np.ndarray:
     is no number (blank, text, ``None``, ``"1_000"``) is NaN for the caller to name.
 
     Why not ``pd.to_numeric`` or ``read_csv``'s default parser: pandas' own string-to-double code
-    does not always round correctly. On an H200 machine with pandas 3.0.6 and numpy 2.5.2 it misread
-    106,370 of 200,000 shortest-repr floats (here: none), so a table written and read back changed,
-    and every fresh profile failed its own content hash. Numbers written with ``repr`` must read
-    back bit for bit.
+    does not always round correctly. pandas 3.0.6 misread about 106,000 of 200,000 shortest-repr
+    floats, by up to 7,236 units in the last place (3.1.1: none), so on an H200 machine with it a
+    table written and read back changed and every fresh profile failed its own content hash.
+    Numbers written with ``repr`` must read back bit for bit; under pandas 3.0.6 the test suite
+    catches the old parser (tests/test_profiler_files.py).
     """
     def one(value: Any) -> float:
         if isinstance(value, str) and "_" in value:
