@@ -134,7 +134,7 @@ class LatencyPredictor(Predictor):
             path = directory / _LUT_FILE
             if not path.is_file():
                 raise DataError(f"{directory}: saved predictor lacks {_LUT_FILE}")
-            df = pd.read_csv(path, keep_default_na=False, float_precision="round_trip")  # bit for bit
+            df = pd.read_csv(path, keep_default_na=False, dtype=str)  # Python parses the numbers: bit for bit
             self.lut_ = {Unit.from_dict(r): float(r["median_ms"]) for r in df.to_dict("records")}
 
 

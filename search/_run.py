@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hwnas import ConfigError, DataError
+from hwnas import ConfigError, DataError, exact_floats
 
 from ._genes import Universe
 from ._history import History
@@ -145,11 +145,11 @@ def load_history(path: Path, history: History) -> None:
 
     problem = history.problem
     try:
-        df = pd.read_csv(path, keep_default_na=False, na_values=[""], float_precision="round_trip")
-        genes = df[[f"g{i}" for i in range(len(problem.space.cardinalities))]].to_numpy(np.int64)
-        values = {m: MetricValues(df[m].to_numpy(float), df[f"{m}_std"].to_numpy(float), df[f"{m}_source"].to_numpy(object))
+        df = pd.read_csv(path, keep_default_na=False, dtype=str)  # numbers parsed exactly below
+        genes = df[[f"g{i}" for i in range(len(problem.space.cardinalities))]].astype(np.int64).to_numpy()
+        values = {m: MetricValues(_floats(df[m]), _floats(df[f"{m}_std"]), df[f"{m}_source"].to_numpy(object))
                   for m in problem.metric_names}
-        steps = df["step"].to_numpy(np.int64)
+        steps = df["step"].astype(np.int64).to_numpy()
     except (KeyError, ValueError, pd.errors.ParserError) as exc:
         raise DataError(f"{path}: not a history of this search ({exc})") from exc
     for step in np.unique(steps):
@@ -157,6 +157,15 @@ def load_history(path: Path, history: History) -> None:
         F, violation = problem.score({m: v.mean[sel] for m, v in values.items()})
         sub = {m: MetricValues(v.mean[sel], v.std[sel], v.source[sel]) for m, v in values.items()}
         history.add(Evaluation(genes[sel], sub, F, violation), int(step))
+
+
+def _floats(column) -> np.ndarray:
+    """A column of numbers written with 17 digits, read back bit for bit (a blank cell: NaN)."""
+    values = exact_floats(column.tolist())
+    bad = np.isnan(values) & ~column.str.strip().str.lower().isin(["", "nan"]).to_numpy()
+    if bad.any():
+        raise ValueError(f"column {column.name!r}: {column.iloc[int(np.flatnonzero(bad)[0])]!r} is not a number")
+    return values
 
 
 def _checkpoint(run_dir: Path, history: History, steps: int) -> None:
