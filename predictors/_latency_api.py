@@ -3,6 +3,7 @@
 from ._lat_base import LatencyPredictor
 from ._lat_bench import bench_latency, format_bench_table
 from ._lat_commands import fit_latency, predict_latency, read_arch_lines
+from ._lat_explain import explain_latency, format_explanation
 from ._lat_combine import LogCombination, fit_log_combination
 from ._lat_features import LatencyFeatures
 from ._lat_index import GenomeIndex
@@ -34,6 +35,8 @@ __all__: list[str] = [
     "LogCombination",
     "PriorColumns",
     "bench_latency",
+    "explain_latency",
+    "format_explanation",
     "fit_latency",
     "fit_log_combination",
     "is_count_column",

@@ -22,6 +22,7 @@ _GROUP_HELP = {
     "predict": "predict with a fitted surrogate",
     "bench": "benchmark entry points on measurement tables",
     "lut": "show, export, merge and diff lookup tables",
+    "explain": "why a prediction differs from a measurement",
 }
 
 

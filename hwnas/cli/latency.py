@@ -1,4 +1,4 @@
-"""``hwnas fit latency``, ``hwnas predict latency`` and ``hwnas bench latency``."""
+"""``hwnas fit latency``, ``hwnas predict latency``, ``hwnas explain latency`` and ``hwnas bench latency``."""
 
 from __future__ import annotations
 
@@ -59,6 +59,28 @@ def _predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _explain_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("arch", help="the architecture string")
+    p.add_argument("--profile", required=True, help="profile directory the prediction comes from")
+    p.add_argument("--measured", type=float, help="your measurement of the network, in ms")
+    p.add_argument("--model", help="a fitted latency predictor's directory (default: the profile's LUT sum, "
+                                   "corrected on its whole networks)")
+    p.add_argument("--neighbours", type=int, default=3, help="nearest measured networks to show (default 3)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from hwnas import ConfigError
+    from hwnas.predictors import explain_latency, format_explanation
+
+    if args.measured is not None and not args.measured > 0:
+        raise ConfigError(f"--measured must be a positive latency in ms, got {args.measured}")
+    result = explain_latency(args.profile, args.arch, measured_ms=args.measured, model=args.model,
+                             neighbours=args.neighbours)
+    print(json.dumps(result, indent=2) if args.json else format_explanation(result))
+    return 0
+
+
 def _bench_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--space", required=True, help="search space of the table's architectures")
     p.add_argument("--table", required=True, help="measurement table: each device column is scored")
@@ -81,5 +103,7 @@ def _bench(args: argparse.Namespace) -> int:
 COMMANDS = [
     Command(("fit", "latency"), "fit a latency predictor on a profile or a table column", _fit_args, _fit),
     Command(("predict", "latency"), "predict latencies with a fitted latency predictor", _predict_args, _predict),
+    Command(("explain", "latency"), "why a latency prediction differs from a measurement: units, the "
+            "profile's own measurement, nearest measured networks, machine", _explain_args, _explain),
     Command(("bench", "latency"), "few-shot latency benchmark on a measurement table", _bench_args, _bench),
 ]
