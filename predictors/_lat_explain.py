@@ -34,18 +34,23 @@ _NOISE_FLOOR = 0.05  # below this relative difference a measurement is not worth
 
 
 def explain_latency(profile: Any, arch: Architecture | str, measured_ms: float | None = None,
-                    model: str | os.PathLike | LatencyPredictor | None = None, neighbours: int = 3) -> dict:
+                    model: str | os.PathLike | LatencyPredictor | None = None, neighbours: int = 3,
+                    remeasure: bool = False, seed: int = 0) -> dict:
     """Everything that bears on ``arch``'s predicted latency on ``profile`` (a directory or a
     ``Profile``), and, given ``measured_ms``, the likeliest reasons a measurement differs.
     ``model``: a fitted latency predictor (or its directory); default, the profile's LUT sum with
-    the affine correction fitted on its whole networks."""
+    the affine correction fitted on its whole networks. ``remeasure``: time the network here, now,
+    on the profile's target with its protocol (the measurement, unless ``measured_ms`` is given)."""
     prof = as_profile(profile)
     arch = prof.space.as_arch(arch)
     units = _unit_rows(prof, prof.space.units(arch, prof.input_shape))
     predictor = _predictor(prof, model)
+    again = _remeasure(prof, arch, seed) if remeasure else None
+    if measured_ms is None and again is not None:
+        measured_ms = again["median_ms"]
     out = {"arch": prof.space.format(arch), "space": prof.space.name, "profile": _profile_info(prof),
            "units": units, "missing_units": [u["unit"] for u in units if u["median_ms"] is None],
-           "this_machine": _this_machine(), "measured_ms": measured_ms}
+           "this_machine": _this_machine(), "measured_ms": measured_ms, "remeasured": again}
     if out["missing_units"]:
         out["diagnosis"] = [f"{len(out['missing_units'])} of the network's units are not in the lookup table "
                             f"(first: {out['missing_units'][0]}): profile this architecture "
@@ -141,6 +146,16 @@ def _sum_gap(prof) -> dict | None:
     ratio = ms / prof.lut_sums(archs)
     p10, p50, p90 = np.percentile(ratio, [10, 50, 90])
     return {"networks": len(archs), "ratio_p10": float(p10), "ratio_median": float(p50), "ratio_p90": float(p90)}
+
+
+def _remeasure(prof, arch: Architecture, seed: int) -> dict:
+    """The network timed on this machine, as the profile timed its networks."""
+    from hwnas.profiler import create_target, measure_architecture
+
+    t = prof.target
+    runner = create_target(t.name, threads=t.threads, batch_size=t.batch_size)
+    m = measure_architecture(prof.space, arch, runner, prof.protocol, prof.input_shape, seed)
+    return {"median_ms": m.median_ms, "rel_iqr": m.relative_iqr, "runs": m.runs}
 
 
 def _own_measurement(prof, arch: Architecture) -> dict | None:
@@ -275,8 +290,12 @@ def format_explanation(e: dict, max_units: int = 12) -> str:
             own = e["own_measurement"]
             lines.append(f"profile measured  {own['median_ms']:.4g} ms (relative IQR {own['rel_iqr']:.1%}, "
                          f"{own['runs']} runs)")
+        if e.get("remeasured"):
+            r = e["remeasured"]
+            lines.append(f"measured here now {r['median_ms']:.4g} ms (relative IQR {r['rel_iqr']:.1%}, "
+                         f"{r['runs']} runs)")
         if e["measured_ms"] is not None:
-            lines.append(f"your measurement  {e['measured_ms']:.4g} ms ({p['ms'] / e['measured_ms'] - 1:+.1%} "
+            lines.append(f"the measurement   {e['measured_ms']:.4g} ms ({p['ms'] / e['measured_ms'] - 1:+.1%} "
                          "prediction error)")
         for n in e["neighbours"]:
             lines.append(f"  neighbour, {n['differs_in']} choices apart: measured {n['measured_ms']:.4g} ms, "

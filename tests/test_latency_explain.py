@@ -48,9 +48,10 @@ def test_a_measurement_far_from_the_profiles_own_is_named():
 
 def test_units_missing_from_the_table_are_reported_not_raised(tmp_path):
     space = get_space("nb201")
-    only_skip = space.parse("|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|skip_connect~2|")
+    only_skip = space.make([1] * 6)  # skip_connect on every edge
+    assert space.format(only_skip).count("skip_connect") == 6
     prof = profile(space, "ort-cpu", tmp_path / "p", archs=[only_skip], networks=1, protocol=QUICK, progress=False)
-    e = explain_latency(prof, "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|")
+    e = explain_latency(prof, space.make([3] * 6))  # nor_conv_3x3 on every edge: units the table lacks
     assert e["missing_units"] and "not in the lookup table" in e["diagnosis"][0]
     assert "missing" in format_explanation(e)
 
@@ -82,3 +83,13 @@ def test_cli_explain(capsys):
         assert main(["explain", "latency", *argv, "--profile", str(path)]) == 2
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and message in err
+
+
+def test_remeasure_times_the_network_here_with_the_profiles_protocol(tmp_path):
+    space = get_space("nb201")
+    archs = space.sample_many(4, rng=3)
+    prof = profile(space, "ort-cpu", tmp_path / "p", archs=archs, networks=4, protocol=QUICK, progress=False)
+    e = explain_latency(prof, archs[1], remeasure=True)
+    assert e["remeasured"]["runs"] >= QUICK.min_runs and e["measured_ms"] == e["remeasured"]["median_ms"] > 0
+    assert not any("this machine is" in d for d in e["diagnosis"])  # measured here: the same device
+    assert "measured here now" in format_explanation(e)

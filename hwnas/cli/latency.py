@@ -65,6 +65,8 @@ def _explain_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--measured", type=float, help="your measurement of the network, in ms")
     p.add_argument("--model", help="a fitted latency predictor's directory (default: the profile's LUT sum, "
                                    "corrected on its whole networks)")
+    p.add_argument("--remeasure", action="store_true",
+                   help="time the network here, now, on the profile's target with its protocol")
     p.add_argument("--neighbours", type=int, default=3, help="nearest measured networks to show (default 3)")
     p.add_argument("--json", action="store_true", help="print JSON")
 
@@ -76,7 +78,7 @@ def _explain(args: argparse.Namespace) -> int:
     if args.measured is not None and not args.measured > 0:
         raise ConfigError(f"--measured must be a positive latency in ms, got {args.measured}")
     result = explain_latency(args.profile, args.arch, measured_ms=args.measured, model=args.model,
-                             neighbours=args.neighbours)
+                             neighbours=args.neighbours, remeasure=args.remeasure)
     print(json.dumps(result, indent=2) if args.json else format_explanation(result))
     return 0
 
