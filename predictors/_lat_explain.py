@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from hwnas import UNIT_FIELDS, Architecture, DataError, Unit
+from hwnas import UNIT_FIELDS, Architecture, ConfigError, DataError, Unit
 
 from ._base import create_predictor, load_predictor
 from ._lat_base import LatencyPredictor, as_profile
@@ -41,6 +41,8 @@ def explain_latency(profile: Any, arch: Architecture | str, measured_ms: float |
     ``model``: a fitted latency predictor (or its directory); default, the profile's LUT sum with
     the affine correction fitted on its whole networks. ``remeasure``: time the network here, now,
     on the profile's target with its protocol (the measurement, unless ``measured_ms`` is given)."""
+    if measured_ms is not None and not measured_ms > 0:
+        raise ConfigError(f"the measured latency must be a positive number of ms, got {measured_ms}")
     prof = as_profile(profile)
     arch = prof.space.as_arch(arch)
     units = _unit_rows(prof, prof.space.units(arch, prof.input_shape))
@@ -168,7 +170,9 @@ def _own_measurement(prof, arch: Architecture) -> dict | None:
 
 def _neighbours(prof, arch: Architecture, predictor: LatencyPredictor | None, k: int) -> list[dict]:
     """The ``k`` measured networks nearest to ``arch`` (fewest differing choices), other than
-    itself, with the predictor's error on each: a shared bias, or one odd network."""
+    itself, with the predictor's error on each: a shared bias, or one odd network. A predictor
+    fitted on the profile's networks has seen them: the default (two parameters) errs on them as on
+    others, a flexible one (xgb, gnn) less, which makes a network look odder than it is."""
     archs, ms = prof.network_latencies()
     keep = [i for i, a in enumerate(archs) if a != arch]
     if predictor is None or not keep or k <= 0:

@@ -79,7 +79,7 @@ def test_cli_explain(capsys):
     assert "why:" in capsys.readouterr().out
     assert main(["explain", "latency", arch, "--profile", str(path), "--json"]) == 0
     assert np.isfinite(json.loads(capsys.readouterr().out)["prediction"]["ms"])
-    for argv, message in ((["bogus"], "expected 22 layers"), ([arch, "--measured", "0"], "--measured")):
+    for argv, message in ((["bogus"], "expected 22 layers"), ([arch, "--measured", "0"], "positive number of ms")):
         assert main(["explain", "latency", *argv, "--profile", str(path)]) == 2
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and message in err
