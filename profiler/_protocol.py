@@ -26,8 +26,17 @@ class TimingProtocol:
     ``max_runs`` runs. A result still above ``rel_iqr`` is re-measured once when ``remeasure``
     (the lower-noise result is kept) and flagged as noisy if it stays above.
 
+    A whole network is timed in ``network_sessions`` fresh sessions (built, exported and compiled
+    anew each time) and the session with the lowest median is kept; a unit in ``unit_sessions``.
+    How fast a fresh session runs varies far more than the runs within one: re-timed in a new
+    session, 23-35% of networks moved by more than 10% on this project's 2-core VM, while the
+    fastest of 3 sessions agreed with another fastest-of-3 within 10% for every one of 50 networks
+    (NB201 and FBNet, ``benchmarks/latency_sessions.py``). Longer timing within one session does
+    not help. Units default to one session: a network's unit sum averages their session noise
+    out, and they are the bulk of a profile's time.
+
     The protocol is recorded in a profile's manifest: tables measured under different protocols
-    are not mixed.
+    are not mixed. A manifest written before sessions existed reads as one session each.
     """
 
     warmup_s: float = 0.01
@@ -38,12 +47,17 @@ class TimingProtocol:
     max_time_s: float = 0.25
     rel_iqr: float = 0.05
     remeasure: bool = True
+    network_sessions: int = 3
+    unit_sessions: int = 1
 
     def __post_init__(self) -> None:
         for name in ("warmup_s", "block_ms", "max_time_s", "rel_iqr"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
                 raise ConfigError(f"timing protocol: {name} must be a finite number >= 0, got {value!r}")
+        for name in ("network_sessions", "unit_sessions"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise ConfigError(f"timing protocol: {name} must be an integer >= 1, got {getattr(self, name)!r}")
         for name in ("warmup_runs", "min_runs", "max_runs"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 0:
                 raise ConfigError(f"timing protocol: {name} must be an integer >= 0, got {getattr(self, name)!r}")
@@ -61,7 +75,11 @@ class TimingProtocol:
         unknown = set(d) - names
         if unknown:
             raise ConfigError(f"timing protocol: unknown settings {', '.join(sorted(unknown))}")
-        return cls(**d)
+        return cls(**{**BEFORE_SESSIONS, **d})
+
+
+# What a manifest written before the session settings existed was measured with.
+BEFORE_SESSIONS = {"network_sessions": 1, "unit_sessions": 1}
 
 
 def time_callable(fn: Callable[[], object], protocol: TimingProtocol,

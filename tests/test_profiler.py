@@ -12,7 +12,7 @@ import hwnas
 from hwnas import ConfigError, DataError, Measurement, Target, Unit, get_space, list_spaces
 from hwnas.profiler import (LUT_COLUMNS, Profile, TimingProtocol, collect_units, create_target,
                             default_profile_dir, device_fingerprint, list_targets, measure_architecture,
-                            parse_shard, plan_profile, profile, time_callable)
+                            measure_module, parse_shard, plan_profile, profile, time_callable)
 
 TINY = TimingProtocol(warmup_s=0.0, warmup_runs=1, block_ms=0.1, min_runs=3, max_runs=5, max_time_s=0.01,
                       remeasure=False)
@@ -32,7 +32,8 @@ def nb201_profile(tmp_path_factory) -> Profile:
 
 # ---------------------------------------------------------------- protocol
 @pytest.mark.parametrize("bad", [{"min_runs": 0}, {"max_runs": 2, "min_runs": 3}, {"rel_iqr": -1.0},
-                                 {"max_time_s": float("nan")}, {"warmup_runs": 1.5}])
+                                 {"max_time_s": float("nan")}, {"warmup_runs": 1.5}, {"network_sessions": 0},
+                                 {"unit_sessions": 2.0}])
 def test_protocol_rejects_bad_settings(bad):
     with pytest.raises(ConfigError, match="timing protocol"):
         TimingProtocol(**bad)
@@ -217,3 +218,38 @@ def test_measure_architecture(nb201_profile):
 def test_default_profile_dir():
     assert str(default_profile_dir("nb201")) == "profiles/nb201-ort-cpu-t1-b1"
     assert default_profile_dir("fbnet", "torch-cpu", threads=2, root="/x").as_posix() == "/x/fbnet-torch-cpu-t2-b1"
+
+
+def test_measure_module_keeps_the_fastest_of_its_sessions():
+    runner = create_target("ort-cpu")
+    seen = []
+    real = runner.measure
+
+    def recording(*args, **kwargs):  # the real measurement, recorded
+        seen.append(real(*args, **kwargs))
+        return seen[-1]
+
+    runner.measure = recording
+    m, _ = measure_module(runner, _conv(), (8, 16, 16), TINY, sessions=3)
+    assert len(seen) == 3 and m.median_ms == min(s.median_ms for s in seen)
+
+
+def test_profile_records_its_sessions_and_old_manifests_read_as_one(nb201_profile, tmp_path):
+    import json
+    import shutil
+
+    assert nb201_profile.protocol.network_sessions == TINY.network_sessions == 3
+    old = tmp_path / "old"
+    shutil.copytree(nb201_profile.path, old)
+    manifest = json.loads((old / "manifest.json").read_text())
+    for key in ("network_sessions", "unit_sessions"):
+        del manifest["protocol"][key]  # as written before sessions existed
+    (old / "manifest.json").write_text(json.dumps(manifest))
+    from hwnas.profiler import load_profile
+
+    assert load_profile(old).protocol.network_sessions == 1
+    one = TimingProtocol(**{**TINY.to_dict(), "network_sessions": 1})
+    archs = [a for a in load_profile(old).network_latencies()[0]]
+    assert plan_profile("nb201", "ort-cpu", old, archs=archs, networks=2, protocol=one).pending_networks == []
+    with pytest.raises(DataError, match="network_sessions: 1 vs 3"):
+        plan_profile("nb201", "ort-cpu", old, archs=archs, networks=2, protocol=TINY)

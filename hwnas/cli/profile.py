@@ -8,7 +8,8 @@ import json
 from ._command import Command
 
 _PROTOCOL_FLAGS = (("warmup_s", float), ("warmup_runs", int), ("block_ms", float), ("min_runs", int),
-                   ("max_runs", int), ("max_time_s", float), ("rel_iqr", float))
+                   ("max_runs", int), ("max_time_s", float), ("rel_iqr", float), ("network_sessions", int),
+                   ("unit_sessions", int))
 
 
 def _add_arguments(p: argparse.ArgumentParser) -> None:
