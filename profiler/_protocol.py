@@ -28,12 +28,12 @@ class TimingProtocol:
 
     A whole network is timed in ``network_sessions`` fresh sessions (built, exported and compiled
     anew each time) and the session with the lowest median is kept; a unit in ``unit_sessions``.
-    How fast a fresh session runs varies far more than the runs within one: re-timed in a new
-    session, 23-35% of networks moved by more than 10% on this project's 2-core VM, while the
-    fastest of 3 sessions agreed with another fastest-of-3 within 10% for every one of 50 networks
-    (NB201 and FBNet, ``benchmarks/latency_sessions.py``). Longer timing within one session does
-    not help. Units default to one session: a network's unit sum averages their session noise
-    out, and they are the bulk of a profile's time.
+    How fast a fresh session runs varies far more than the runs within one. On this project's
+    2-core VM (``benchmarks/latency_sessions.py``, 30 networks per space, two passes), one session
+    per network repeated within +-10% for 93% (NB201), 80% (FBNet) and 47% (MBConv) of networks;
+    the fastest of 3 for 100%, 100% and 97% (the median of 3: 100%, 83%, 73%). Longer timing within
+    one session does not help. Units default to one session: a network's unit sum averages their
+    session noise out, and they are the bulk of a profile's time.
 
     The protocol is recorded in a profile's manifest: tables measured under different protocols
     are not mixed. A manifest written before sessions existed reads as one session each.
