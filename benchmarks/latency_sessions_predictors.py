@@ -69,7 +69,8 @@ def main() -> None:
         for label, ms in (("one session", timed[:, 0]), ("fastest of 3", timed.min(axis=1))):
             for name, params in PREDICTORS:
                 s = cross_validate(prof, archs, ms, name, params, args.folds, args.seed)
-                rows.append({"space": space, "timing": label, "predictor": name + "".join(f"/{v}" for v in params.values()),
+                label_p = name + "".join(f"/{v}" for v in params.values())
+                rows.append({"space": space, "timing": label, "predictor": label_p,
                              "within5": s["within5"], "within10": s["within10"], "mape": s["mape"],
                              "kendall": s["kendall"]})
                 print(rows[-1], flush=True)

@@ -69,7 +69,8 @@ def main() -> None:
             table = with_table(prof, units, ms)
             for name, params in PREDICTORS:
                 s = cross_validate(table, archs, networks, name, params, 5, args.seed)
-                rows.append({"space": space, "table": label, "predictor": name + "".join(f"/{v}" for v in params.values()),
+                label_p = name + "".join(f"/{v}" for v in params.values())
+                rows.append({"space": space, "table": label, "predictor": label_p,
                              "units": len(units), "within5": s["within5"], "within10": s["within10"],
                              "mape": s["mape"], "kendall": s["kendall"]})
                 print(rows[-1], flush=True)
