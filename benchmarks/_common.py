@@ -14,7 +14,6 @@ import shlex
 import sys
 import time
 from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -35,20 +34,6 @@ def require_shared(*parts: str) -> Path:
     return path
 
 
-# The same import under another distribution name (the CPU-only xgboost wheel, the CUDA build of
-# ONNX Runtime): without these a GPU machine's results said "xgboost None".
-_DISTRIBUTIONS = {"xgboost": ("xgboost", "xgboost-cpu"), "onnxruntime": ("onnxruntime", "onnxruntime-gpu")}
-
-
-def _version(pkg: str) -> str | None:
-    for dist in _DISTRIBUTIONS.get(pkg, (pkg,)):
-        try:
-            return metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            continue
-    return None
-
-
 def machine() -> dict[str, Any]:
     cpu = platform.processor()
     try:
@@ -63,10 +48,9 @@ def machine() -> dict[str, Any]:
         mem_gib = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
     except (ValueError, OSError):
         pass
-    versions = {}
-    for pkg in _PACKAGES:
-        versions[pkg] = _version(pkg)
-    from hwnas.profiler import device_fingerprint
+    from hwnas.profiler import device_fingerprint, package_version
+
+    versions = {pkg: package_version(pkg) for pkg in _PACKAGES}
 
     return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": mem_gib, "gpu": device_fingerprint()["gpu"],
             "os": platform.platform(), "python": platform.python_version(), "versions": versions}

@@ -11,7 +11,7 @@ default location of a profile is ``default_profile_dir(space, target)``:
 from __future__ import annotations
 
 from . import _ort_targets, _torch_targets  # noqa: F401  (register the targets)
-from ._device import device_fingerprint, runtime_versions
+from ._device import device_fingerprint, package_version, runtime_versions
 from ._lut_tools import diff_profiles, export_lut, merge_profiles, read_lut, show_profile
 from ._profile import (PROFILE_ROOT, SCHEMA_VERSION, Profile, default_profile_dir, load_profile,
                        noise_summary)
@@ -36,6 +36,7 @@ __all__ = [
     "create_target",
     "default_profile_dir",
     "device_fingerprint",
+    "package_version",
     "diff_profiles",
     "export_lut",
     "list_targets",

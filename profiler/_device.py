@@ -10,15 +10,16 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-__all__ = ["device_fingerprint", "runtime_versions", "IDENTITY_KEYS"]
+__all__ = ["device_fingerprint", "package_version", "runtime_versions", "IDENTITY_KEYS"]
 
 # The fields that make two machines "the same device" for a lookup table. Kernel release, host
 # name and free memory change without changing the timings, so they are recorded but not compared.
 IDENTITY_KEYS = ("cpu", "machine", "logical_cores", "memory_gib", "os", "gpu")
 
 _PACKAGES = ("hwnas", "numpy", "torch", "onnx", "onnxruntime")
-# The same import under another distribution name (ONNX Runtime's CUDA build).
-_DISTRIBUTIONS = {"onnxruntime": ("onnxruntime", "onnxruntime-gpu")}
+# The same import under another distribution name (ONNX Runtime's CUDA build, the CPU-only
+# xgboost wheel): without these a GPU machine's records said "None".
+_DISTRIBUTIONS = {"onnxruntime": ("onnxruntime", "onnxruntime-gpu"), "xgboost": ("xgboost", "xgboost-cpu")}
 
 
 def _cpu_model() -> str:
@@ -93,13 +94,14 @@ def device_fingerprint() -> dict:
 
 def runtime_versions() -> dict:
     """Python and the versions of the packages that affect timings."""
-    out = {"python": platform.python_version()}
-    for pkg in _PACKAGES:
-        out[pkg] = None
-        for dist in _DISTRIBUTIONS.get(pkg, (pkg,)):
-            try:
-                out[pkg] = metadata.version(dist)
-                break
-            except metadata.PackageNotFoundError:
-                continue
-    return out
+    return {"python": platform.python_version(), **{pkg: package_version(pkg) for pkg in _PACKAGES}}
+
+
+def package_version(pkg: str) -> str | None:
+    """The installed version of ``pkg`` under any of its distribution names (``None``: not installed)."""
+    for dist in _DISTRIBUTIONS.get(pkg, (pkg,)):
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    return None
