@@ -15,7 +15,7 @@ from ._device import device_fingerprint, package_version, runtime_versions
 from ._lut_tools import diff_profiles, export_lut, merge_profiles, read_lut, show_profile
 from ._profile import (PROFILE_ROOT, SCHEMA_VERSION, Profile, default_profile_dir, load_profile,
                        noise_summary)
-from ._protocol import TimingProtocol, time_callable
+from ._protocol import TimingProtocol, fastest_session, time_callable
 from ._run import ProfilePlan, measure_architecture, measure_module, parse_shard, plan_profile, profile
 from ._tables import LUT_COLUMNS, MEASUREMENT_COLUMNS, NETWORK_COLUMNS
 from ._targets import TargetRunner, create_target, list_targets, register_target
@@ -39,6 +39,7 @@ __all__ = [
     "package_version",
     "diff_profiles",
     "export_lut",
+    "fastest_session",
     "list_targets",
     "load_profile",
     "measure_architecture",

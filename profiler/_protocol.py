@@ -11,7 +11,7 @@ import numpy as np
 
 from hwnas import ConfigError, Measurement
 
-__all__ = ["TimingProtocol", "time_callable"]
+__all__ = ["TimingProtocol", "fastest_session", "time_callable"]
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,11 @@ class TimingProtocol:
 
 # What a manifest written before the session settings existed was measured with.
 BEFORE_SESSIONS = {"network_sessions": 1, "unit_sessions": 1}
+
+
+def fastest_session(measure: Callable[[], Measurement], sessions: int) -> Measurement:
+    """``measure`` (one fresh session each call) run ``sessions`` times; the lowest median is kept."""
+    return min((measure() for _ in range(max(1, sessions))), key=lambda m: m.median_ms)
 
 
 def time_callable(fn: Callable[[], object], protocol: TimingProtocol,

@@ -19,7 +19,7 @@ from hwnas import (Architecture, ConfigError, DataError, Measurement, SearchSpac
 from ._device import device_fingerprint, runtime_versions
 from ._profile import (LUT_FILE, MANIFEST_FILE, NETWORKS_FILE, SCHEMA_VERSION, Profile, _read_manifest,
                        default_profile_dir, load_profile, noise_summary)
-from ._protocol import BEFORE_SESSIONS, TimingProtocol
+from ._protocol import BEFORE_SESSIONS, TimingProtocol, fastest_session
 from ._tables import (LUT_COLUMNS, LUT_KEY, NETWORK_COLUMNS, NETWORK_KEY, Journal, measurement_row,
                       read_table, table_hash, write_json_atomic, write_table_atomic)
 from ._targets import TargetRunner, create_target
@@ -48,8 +48,7 @@ def measure_module(runner: TargetRunner, module, input_shape: tuple[int, ...], p
     """Time ``module`` in ``sessions`` fresh sessions and keep the fastest (see ``TimingProtocol``);
     a result noisier than the protocol allows is re-measured once and the quieter of the two kept.
     Returns the measurement and whether it was re-measured."""
-    m = min((runner.measure(module, input_shape, protocol, seed) for _ in range(max(1, sessions))),
-            key=lambda x: x.median_ms)
+    m = fastest_session(lambda: runner.measure(module, input_shape, protocol, seed), sessions)
     if not protocol.remeasure or m.relative_iqr <= protocol.rel_iqr:
         return m, False
     again = runner.measure(module, input_shape, protocol, seed)

@@ -19,20 +19,14 @@ def measure_onnx_latency(model: "bytes | str | os.PathLike", input_shape: tuple[
     ``protocol`` is a ``hwnas.profiler.TimingProtocol`` (default: the profiler's default), so that
     a finalized model is measured like the whole networks the latency predictors learned from.
     """
-    from hwnas.profiler import TimingProtocol, create_target, time_callable
+    from hwnas.profiler import TimingProtocol, create_target, fastest_session
 
     runner = create_target(target, threads=threads)
     if not hasattr(runner, "compile_onnx"):
         raise ConfigError(f"target {target!r} cannot run ONNX models")
     protocol = protocol or TimingProtocol()
-    source = model if isinstance(model, bytes) else str(model)
-
-    def one_session() -> Measurement:
-        fn = runner.compile_onnx(source, runner.example_input(tuple(input_shape)))
-        return time_callable(fn, protocol, runner.synchronize)
-
     # the fastest of the protocol's fresh sessions, as the profiler keeps for whole networks
-    return min((one_session() for _ in range(protocol.network_sessions)), key=lambda m: m.median_ms)
+    return fastest_session(lambda: runner.measure_onnx(model, input_shape, protocol), protocol.network_sessions)
 
 
 def interleaved_median_ms(models: Sequence["str | os.PathLike"], input_shape: tuple[int, int, int],
