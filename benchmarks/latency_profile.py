@@ -30,29 +30,36 @@ CANDIDATES = (("lut", {"correction": "none"}), ("lut", {"correction": "affine"})
               ("xgb", {}), ("ensemble", {}), ("gnn", {}), ("fewshot", {}))
 
 
+def cross_validate(prof, archs: list, ms: np.ndarray, name: str, params: dict, folds: int, seed: int,
+                   max_train: int = 100) -> tuple[dict, float]:
+    """``latency_scores`` of predictor ``name`` on held-out folds of ``(archs, ms)``, fitted on at
+    most ``max_train`` of the rest with ``prof``'s lookup table; and the mean fit time per fold."""
+    order = np.random.default_rng(seed).permutation(len(archs))
+    truth, pred, fit_s = [], [], 0.0
+    for fold in np.array_split(order, folds):
+        train = [i for i in order if i not in set(fold)][:max_train]
+        started = time.time()
+        model = create_predictor("latency", name, prof.space, profile=prof, **params)
+        model.fit([archs[i] for i in train], ms[train])
+        fit_s += time.time() - started
+        truth.append(ms[fold])
+        pred.append(model.predict([archs[i] for i in fold]))
+    return latency_scores(np.concatenate(truth), np.concatenate(pred)), fit_s / folds
+
+
 def score_profile(path: Path, folds: int, max_train: int, seed: int, only: set[str]) -> list[dict]:
     prof = load_profile(path)
     archs, ms = prof.network_latencies()
-    order = np.random.default_rng(seed).permutation(len(archs))
     rows = []
     for name, params in CANDIDATES:
         if only and name not in only:
             continue
         label = f"{name}/{params['correction']}" if "correction" in params else name
-        truth, pred, fit_s = [], [], 0.0
-        for fold in np.array_split(order, folds):
-            train = [i for i in order if i not in set(fold)][:max_train]
-            started = time.time()
-            model = create_predictor("latency", name, prof.space, profile=prof, **params)
-            model.fit([archs[i] for i in train], ms[train])
-            fit_s += time.time() - started
-            truth.append(ms[fold])
-            pred.append(model.predict([archs[i] for i in fold]))
-        s = latency_scores(np.concatenate(truth), np.concatenate(pred))
+        s, fit_s = cross_validate(prof, archs, ms, name, params, folds, seed, max_train)
         rows.append({"space": prof.space.name, "predictor": label, "networks": len(archs),
                      "train_per_fold": min(max_train, len(archs) - len(archs) // folds),
                      "within5": s["within5"], "within10": s["within10"], "mape": s["mape"],
-                     "kendall": s["kendall"], "spearman": s["spearman"], "fit_s": round(fit_s / folds, 2)})
+                     "kendall": s["kendall"], "spearman": s["spearman"], "fit_s": round(fit_s, 2)})
         print(rows[-1], flush=True)
     return rows
 

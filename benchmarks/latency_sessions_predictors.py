@@ -20,6 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import REPO, write_results  # noqa: E402
+from latency_profile import cross_validate  # noqa: E402
 
 PREDICTORS = (("lut", {"correction": "affine"}), ("lut", {"correction": "per_type"}), ("xgb", {}), ("fewshot", {}))
 
@@ -36,19 +37,15 @@ def time_sessions(prof, archs: list, sessions: int, seed: int) -> np.ndarray:
                       for j in range(sessions)] for a in tqdm(archs, desc=prof.space.name, leave=False)])
 
 
-def cross_validate(prof, archs: list, ms: np.ndarray, name: str, params: dict, folds: int, seed: int) -> dict:
-    from hwnas.predictors import create_predictor, latency_scores
-
-    order = np.random.default_rng(seed).permutation(len(archs))
-    truth, pred = [], []
-    for fold in np.array_split(order, folds):
-        held = set(fold.tolist())
-        train = [i for i in order if i not in held]
-        model = create_predictor("latency", name, prof.space, profile=prof, **params)
-        model.fit([archs[i] for i in train], ms[train])
-        truth.append(ms[fold])
-        pred.append(model.predict([archs[i] for i in fold]))
-    return latency_scores(np.concatenate(truth), np.concatenate(pred))
+def score_predictors(prof, archs: list, ms: np.ndarray, folds: int, seed: int, **row: object) -> list[dict]:
+    """One row per predictor of ``PREDICTORS``: cross-validated scores on ``(archs, ms)``, with ``row``."""
+    rows = []
+    for name, params in PREDICTORS:
+        s, _ = cross_validate(prof, archs, ms, name, params, folds, seed)
+        rows.append({**row, "predictor": name + "".join(f"/{v}" for v in params.values()),
+                     "within5": s["within5"], "within10": s["within10"], "mape": s["mape"], "kendall": s["kendall"]})
+        print(rows[-1], flush=True)
+    return rows
 
 
 def main() -> None:
@@ -67,13 +64,7 @@ def main() -> None:
         archs, _ = prof.network_latencies()
         timed = time_sessions(prof, archs, 3, args.seed)
         for label, ms in (("one session", timed[:, 0]), ("fastest of 3", timed.min(axis=1))):
-            for name, params in PREDICTORS:
-                s = cross_validate(prof, archs, ms, name, params, args.folds, args.seed)
-                label_p = name + "".join(f"/{v}" for v in params.values())
-                rows.append({"space": space, "timing": label, "predictor": label_p,
-                             "within5": s["within5"], "within10": s["within10"], "mape": s["mape"],
-                             "kendall": s["kendall"]})
-                print(rows[-1], flush=True)
+            rows += score_predictors(prof, archs, ms, args.folds, args.seed, space=space, timing=label)
     best = {}
     for r in rows:
         key = f"{r['space']} {r['timing']}: best within10"

@@ -20,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import REPO, write_results  # noqa: E402
-from latency_sessions_predictors import PREDICTORS, cross_validate, time_sessions  # noqa: E402
+from latency_sessions_predictors import score_predictors, time_sessions  # noqa: E402
 
 
 def unit_sessions(prof, units: list, sessions: int, seed: int) -> np.ndarray:
@@ -66,14 +66,8 @@ def main() -> None:
         timed_units = unit_sessions(prof, units, 3, args.seed)
         networks = time_sessions(prof, archs, 3, args.seed).min(axis=1)
         for label, ms in (("units: one session", timed_units[:, 0]), ("units: fastest of 3", timed_units.min(axis=1))):
-            table = with_table(prof, units, ms)
-            for name, params in PREDICTORS:
-                s = cross_validate(table, archs, networks, name, params, 5, args.seed)
-                label_p = name + "".join(f"/{v}" for v in params.values())
-                rows.append({"space": space, "table": label, "predictor": label_p,
-                             "units": len(units), "within5": s["within5"], "within10": s["within10"],
-                             "mape": s["mape"], "kendall": s["kendall"]})
-                print(rows[-1], flush=True)
+            rows += score_predictors(with_table(prof, units, ms), archs, networks, 5, args.seed, space=space,
+                                     table=label, units=len(units))
     best: dict = {}
     for r in rows:
         key = f"{r['space']} {r['table']}: best within10 / Kendall"
