@@ -29,8 +29,12 @@ def test_quick_run_goes_from_profile_to_report_and_resumes(tmp_path):
     assert main(SMOKE + ["--out", str(out)]) == 0
     state = json.loads((out / "run.json").read_text())
     assert [s["stage"] for s in state["stages"]] == ["data", "baseline latency", "profile", "latency surrogate",
-                                                      "accuracy surrogate", "search", "verify", "finalize"]
+                                                      "calibrate", "accuracy surrogate", "search", "verify",
+                                                      "finalize"]
     assert "digits" in " ".join(state["notes"])
+    timed = json.loads((out / "calibration.json").read_text())["median_ms"]
+    assert len(timed) == state["calibration"]["networks"] == 4 and all(ms > 0 for ms in timed.values())
+    assert "Calibration: 4 networks" in " ".join(state["notes"])
     assert len(state["proxy_trainings"]) == 3 and state["front"]
     records = json.loads((out / "finalize.json").read_text())["candidates"]
     assert records[0]["name"] == "origin-cnn" and len(records) == 2, "one searched candidate + the baseline"
@@ -46,6 +50,7 @@ def test_quick_run_goes_from_profile_to_report_and_resumes(tmp_path):
     before = weights.stat().st_mtime_ns
     assert main(SMOKE + ["--out", str(out)]) == 0, "a rerun resumes from the run directory"
     assert weights.stat().st_mtime_ns == before
+    assert json.loads((out / "calibration.json").read_text())["median_ms"] == timed, "nothing timed again"
     again_stages = json.loads((out / "run.json").read_text())["stages"]
     first_pass = {s["stage"]: s["seconds"] for s in state["stages"]}
     assert all(s["seconds_all_runs"] >= first_pass[s["stage"]] for s in again_stages), "the first pass's cost is kept"
@@ -127,6 +132,10 @@ def test_run_options_reach_the_config():
     assert cfg.finalize.int8_recipes == ("qoperator",) and cfg.finalize.warmup_epochs == 0.5
     with pytest.raises(ConfigError, match="verify_tries"):
         RunConfig(verify_tries=-1)
+    uncalibrated = run_config(build_parser().parse_args(["run", "--calibration-networks", "0"]))
+    assert uncalibrated.calibration_networks == 0 and RunConfig().calibration_networks > 0
+    with pytest.raises(ConfigError, match="calibration_networks"):
+        RunConfig(calibration_networks=-1)
 
 
 def test_candidates_are_the_best_under_each_budget_then_spread():

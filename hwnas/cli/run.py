@@ -18,6 +18,8 @@ def _args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--space-config", default=None, help="JSON object configuring the mbconv space")
     p.add_argument("--profile", default=None, help="reuse this profile directory instead of profiling")
     p.add_argument("--profile-networks", type=int, default=None)
+    p.add_argument("--calibration-networks", type=int, default=None,
+                   help="networks timed around the budget to refit the latency surrogate (0: the profile's alone)")
     p.add_argument("--latency-predictor", default=None, help="lut (default), xgb, ensemble, ...")
     p.add_argument("--accuracy-predictor", default=None, help="xgb (default), ensemble, ...")
     p.add_argument("--proxy-archs", type=int, default=None, help="short real trainings for the accuracy surrogate")
@@ -45,7 +47,8 @@ def _args(p: argparse.ArgumentParser) -> None:
     add_finalize_options(p)
 
 
-_RUN_FIELDS = {"profile_networks": "profile_networks", "latency_predictor": "latency_predictor",
+_RUN_FIELDS = {"profile_networks": "profile_networks", "calibration_networks": "calibration_networks",
+               "latency_predictor": "latency_predictor",
                "accuracy_predictor": "accuracy_predictor", "proxy_archs": "proxy_archs",
                "proxy_epochs": "proxy_epochs", "proxy_subset": "proxy_subset", "strategy": "strategy",
                "search_evals": "search_evals", "budget_ms": "budget_ms", "budget_fraction": "budget_fraction",

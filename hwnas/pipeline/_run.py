@@ -9,6 +9,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
+
 from ._anchors import neighbour_anchors
 from ._candidate import candidate_from_arch, origin_baseline
 from ._finalize import finalize
@@ -19,6 +21,7 @@ from ._verify import baseline_frame_timer, int8_speedup_timer, verified_picks
 from ._run_stages import (
     accuracy_stage,
     baseline_latency,
+    calibrate_stage,
     feasible_records,
     front_records,
     int8_latency_stage,
@@ -94,6 +97,10 @@ def run_pipeline(out_dir: str | os.PathLike = "hwnas-run", config: RunConfig | N
         prof = profile_stage(space, shape, cfg, out, progress)
     with stages.stage("latency surrogate", cfg.latency_predictor):
         lat = latency_stage(space, prof, cfg, out)
+    if cfg.calibration_networks > 0:
+        with stages.stage("calibrate", f"{cfg.calibration_networks} networks near the budget"):
+            lat, state["calibration"] = calibrate_stage(space, prof, lat, budgets, cfg, out, progress)
+            state["notes"].append(_calibration_note(state["calibration"]))
     if cfg.int8_speedup > 0:
         with stages.stage("int8 latency surrogate", "reused" if cfg.int8_profile_dir else "measured"):
             lat_int8 = int8_latency_stage(space, shape, cfg, out, progress)
@@ -166,6 +173,13 @@ def anchors_for(space, latency_pred, row: dict, k: int, seed: int) -> tuple:
     """One-gene neighbours of a candidate, to re-anchor its prediction when it is measured
     (``k=0``: none, the surrogate's prediction is reported as is)."""
     return tuple(neighbour_anchors(space, row["arch"], latency_pred, k, seed)) if k > 0 else ()
+
+
+def _calibration_note(c: dict) -> str:
+    ratio = float(np.exp(-c["median_log_error_before"]))
+    return (f"Calibration: {c['networks']} networks timed around the budget ({c['min_ms']:.4g}-{c['max_ms']:.4g} ms) "
+            f"measured a median {ratio:.3g}x what the surrogate fitted on the profile's networks predicted "
+            f"({100 * c['within_10pct_before']:.0f}% within +-10%); the surrogate was refitted with them.")
 
 
 def _context(cfg: RunConfig, state: dict, space: str) -> dict:

@@ -31,7 +31,8 @@ class RunConfig:
     Data: ``data`` (``auto`` = CIFAR-10 when found, else the embedded digits). Space: ``space``
     configured by ``space_config`` (``None``: the default; its ``resolutions`` default to the data's
     resolution in quick runs). Profile: ``profile_dir`` reuses a profile, else one is measured with
-    ``profile_networks`` whole networks. Surrogates: ``latency_predictor`` fitted on the profile;
+    ``profile_networks`` whole networks. Surrogates: ``latency_predictor`` fitted on the profile
+    and on ``calibration_networks`` more networks timed around the budget (0: the profile's alone);
     ``accuracy_predictor`` fitted on ``proxy_archs`` short real trainings (``proxy_epochs`` on
     ``proxy_subset`` images in batches of ``proxy_batch_size``: small batches give a short
     training enough steps to rank networks). Search: ``strategy`` for ``search_evals`` surrogate evaluations under
@@ -56,6 +57,7 @@ class RunConfig:
     profile_dir: str | None = None
     profile_networks: int = 60
     latency_predictor: str = "lut"
+    calibration_networks: int = 12
     accuracy_predictor: str = "xgb"
     proxy_archs: int = 24
     proxy_epochs: int = 2
@@ -78,6 +80,7 @@ class RunConfig:
     def __post_init__(self) -> None:
         checks = [
             (self.profile_networks >= 2, f"profile_networks must be >= 2, got {self.profile_networks}"),
+            (self.calibration_networks >= 0, f"calibration_networks must be >= 0, got {self.calibration_networks}"),
             (self.proxy_archs >= 2, f"proxy_archs must be >= 2, got {self.proxy_archs}"),
             (self.proxy_epochs >= 1, f"proxy_epochs must be >= 1, got {self.proxy_epochs}"),
             (self.proxy_batch_size >= 1, f"proxy_batch_size must be >= 1, got {self.proxy_batch_size}"),
@@ -101,8 +104,8 @@ class RunConfig:
     def quick(cls, **overrides) -> "RunConfig":
         """The ``--quick`` preset (the README's first command): a narrower space, few and short
         trainings, one searched candidate next to the baseline; about 3 minutes of CPU here."""
-        base = dict(space_config=dict(QUICK_SPACE), profile_networks=10, proxy_archs=4, proxy_epochs=1,
-                    proxy_subset=600, proxy_batch_size=32, search_evals=2000, candidates=1, latency_anchors=3,
+        base = dict(space_config=dict(QUICK_SPACE), profile_networks=10, calibration_networks=4, proxy_archs=4,
+                    proxy_epochs=1, proxy_subset=600, proxy_batch_size=32, search_evals=2000, candidates=1, latency_anchors=3,
                     finalize=FinalizeConfig(epochs=2, batch_size=64, train_subset=2000, test_limit=500,
                                             finetune_epochs=1, calibration_images=64))
         base.update(overrides)
