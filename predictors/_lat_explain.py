@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from hwnas import UNIT_FIELDS, Architecture, ConfigError, DataError, Unit
+from hwnas import Architecture, ConfigError, DataError, Unit
 
 from ._base import create_predictor, load_predictor
 from ._lat_base import LatencyPredictor, as_profile
@@ -72,7 +72,7 @@ def _unit_rows(prof, units: list[Unit]) -> list[dict]:
     counts: dict[Unit, int] = {}
     for u in units:
         counts[u] = counts.get(u, 0) + 1
-    median, iqr = prof.table("median_ms"), _iqr_table(prof)
+    median, iqr = prof.table("median_ms"), prof.table("rel_iqr")
     rows = []
     for u, n in counts.items():
         ms = median.get(u)
@@ -82,11 +82,6 @@ def _unit_rows(prof, units: list[Unit]) -> list[dict]:
     for r in rows:
         r["share"] = None if r["total_ms"] is None or total <= 0 else r["total_ms"] / total
     return rows
-
-
-def _iqr_table(prof) -> dict[Unit, float]:
-    keys = [Unit(*row) for row in prof.lut[list(UNIT_FIELDS)].itertuples(index=False)]
-    return dict(zip(keys, prof.lut["rel_iqr"].to_numpy(float)))
 
 
 def _label(u: Unit) -> str:

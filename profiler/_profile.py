@@ -32,6 +32,7 @@ LUT_FILE, NETWORKS_FILE, MANIFEST_FILE = "lut.csv", "networks.csv", "manifest.js
 # Where `hwnas profile` puts a profile by default and where the latency predictors look for one:
 # ``profiles/<space>-<target label>`` relative to the working directory (git-ignored in the repo).
 PROFILE_ROOT = Path("profiles")
+_UNIT_STATISTICS = ("median_ms", "min_ms", "mean_ms", "p90_ms", "iqr_ms", "rel_iqr")
 _MANIFEST_KEYS = ("schema_version", "kind", "space", "target", "device", "protocol", "complete")
 
 
@@ -137,10 +138,11 @@ class Profile:
 
     # ------------------------------------------------------------------ lookups
     def table(self, column: str = "median_ms") -> dict[Unit, float]:
-        """Unit -> latency in ms (the ``column`` statistic: ``median_ms``, ``min_ms``, ``mean_ms``...)."""
+        """Unit -> one per-unit statistic: a latency in ms (``median_ms``, ``min_ms``, ``mean_ms``,
+        ``p90_ms``) or its spread (``iqr_ms``, and ``rel_iqr``, the IQR over the median)."""
         if column not in self._tables:
-            if column not in ("median_ms", "min_ms", "mean_ms", "p90_ms"):
-                raise ConfigError(f"no latency column {column!r}; use median_ms, min_ms, mean_ms or p90_ms")
+            if column not in _UNIT_STATISTICS:
+                raise ConfigError(f"no per-unit statistic {column!r}; use one of {', '.join(_UNIT_STATISTICS)}")
             cols = list(LUT_KEY[1:])
             self._tables[column] = {Unit(*row[:-1]): float(row[-1])
                                     for row in self.lut[cols + [column]].itertuples(index=False)}

@@ -193,6 +193,20 @@ def test_latencies_read_back_bit_for_bit(base, tmp_path):
     pd.testing.assert_frame_equal(back, lut[list(LUT_COLUMNS)], check_exact=True)
 
 
+def test_per_unit_statistics_by_name(base):
+    """``Profile.table`` serves each latency statistic and its spread per unit; a name that is no
+    per-unit statistic is a clear error."""
+    from hwnas import ConfigError, Unit
+    from hwnas.profiler._tables import LUT_KEY
+
+    row = base.lut.iloc[0]
+    unit = Unit(*row[list(LUT_KEY[1:])])
+    for column in ("median_ms", "min_ms", "p90_ms", "iqr_ms", "rel_iqr"):
+        assert base.table(column)[unit] == row[column]
+    with pytest.raises(ConfigError, match="no per-unit statistic 'runs'"):
+        base.table("runs")
+
+
 @pytest.mark.parametrize("cell", ["1_000", "nan", "inf", "", "1e400"])
 def test_odd_numbers_in_a_table_are_refused(base, tmp_path, cell):
     out = _copy(base, tmp_path)
