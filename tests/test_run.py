@@ -186,6 +186,30 @@ def test_verification_keeps_per_budget_the_best_candidate_whose_timing_fits():
     assert [p["arch"] for p in picks] == ["tiny"] and "scaled" in notes[0]
 
 
+def test_verification_tries_more_accurate_networks_when_the_surrogate_over_predicts():
+    from hwnas.pipeline._verify import verified_picks
+
+    rows = [{"arch": a, "predicted_accuracy": acc, "predicted_ms": p}
+            for a, acc, p in [("huge", 9.5, 0.8), ("big", 9.0, 0.45), ("bigger", 8.5, 0.42), ("ok", 7.0, 0.3)]]
+    timings = {"huge": 0.48, "big": 0.35, "bigger": 0.25, "ok": 0.18}  # all about 0.6x their prediction
+    timed = []
+
+    def time_arch(arch):
+        timed.append(arch)
+        return timings[arch]
+
+    picks, notes = verified_picks(rows, [0.3], time_arch, tries=2)
+    assert [p["arch"] for p in picks] == ["bigger"] and picks[0]["verified_ms"] == 0.25
+    assert timed == ["ok", "big", "bigger"], "beyond the budget, the most accurate that scaled fit; 'huge' never"
+    assert "0.6x their prediction" in notes[0]
+    timings.update(big=0.31, bigger=0.31)  # too slow after all: the first pick stays
+    picks, notes = verified_picks(rows, [0.3], timings.__getitem__, tries=2)
+    assert [p["arch"] for p in picks] == ["ok"] and notes == []
+    timings.update(ok=0.27)  # 0.9x its prediction: no reason to try beyond the budget
+    picks, notes = verified_picks(rows, [0.3], timings.__getitem__, tries=2)
+    assert [p["arch"] for p in picks] == ["ok"] and notes == []
+
+
 def test_verification_can_require_a_measured_int8_speedup():
     from hwnas.pipeline._verify import verified_picks
 

@@ -21,6 +21,7 @@ from ._verify import baseline_frame_timer, int8_speedup_timer, verified_picks
 from ._run_stages import (
     accuracy_stage,
     baseline_latency,
+    beyond_budget_records,
     calibrate_stage,
     feasible_records,
     front_records,
@@ -154,9 +155,10 @@ def _choose(space, front, result, budgets, baseline_ms, dataset, cfg: RunConfig,
                                      dataset.num_classes, fin.target, fin.latency_threads, seed=cfg.seed)
         int8 = (int8_speedup_timer(space, shape, dataset.num_classes, fin.target, fin.latency_threads,
                                    seed=cfg.seed) if cfg.int8_speedup > 0 else None)
-        rows = [*front, *fallback]
+        beyond = beyond_budget_records(result, max(budgets), 4 * cfg.verify_tries)
+        rows = [*front, *fallback, *beyond]
         if int8_surrogates is not None:
-            rows = with_int8_speedup([*front, *feasible], space, *int8_surrogates)
+            rows = with_int8_speedup([*front, *feasible, *beyond], space, *int8_surrogates)
         verified, notes = verified_picks(rows, budgets, timer, cfg.verify_tries, int8, cfg.int8_speedup)
         state["notes"].extend(notes)
     chosen = list(verified)

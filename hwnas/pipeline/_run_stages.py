@@ -19,7 +19,7 @@ from ._sampling import architectures_in_band
 
 __all__ = ["make_space", "baseline_latency", "profile_stage", "int8_latency_stage", "latency_stage",
            "calibrate_stage", "proxy_architectures", "accuracy_stage", "search_stage", "front_records", "with_int8_speedup",
-           "feasible_records", "pick_candidates"]
+           "feasible_records", "beyond_budget_records", "pick_candidates"]
 
 
 def make_space(cfg: RunConfig, input_shape: tuple[int, int, int]) -> SearchSpace:
@@ -187,6 +187,16 @@ def feasible_records(result, n: int | None = None) -> list[dict]:
         frame = frame[frame["feasible"]].sort_values("accuracy", ascending=False, kind="stable").head(n)
     else:
         frame = frame.sort_values("latency_ms", kind="stable").head(n)
+    return [{"arch": a, "predicted_accuracy": float(acc), "predicted_ms": float(ms)}
+            for a, acc, ms in zip(frame["arch"], frame["accuracy"], frame["latency_ms"])]
+
+
+def beyond_budget_records(result, budget_ms: float, n: int) -> list[dict]:
+    """The ``n`` most accurate architectures of a search predicted over ``budget_ms`` but within
+    twice it: what the verify stage may try when the timings show the surrogate pessimistic."""
+    frame = result.frame()
+    frame = frame[(frame["latency_ms"] > budget_ms) & (frame["latency_ms"] <= 2 * budget_ms)]
+    frame = frame.sort_values("accuracy", ascending=False, kind="stable").head(n)
     return [{"arch": a, "predicted_accuracy": float(acc), "predicted_ms": float(ms)}
             for a, acc, ms in zip(frame["arch"], frame["accuracy"], frame["latency_ms"])]
 
