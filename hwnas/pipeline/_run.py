@@ -120,8 +120,9 @@ def run_pipeline(out_dir: str | os.PathLike = "hwnas-run", config: RunConfig | N
                                   "ones found were finalized instead.")
     int8_note = f", INT8 >= {cfg.int8_speedup:g}x" if cfg.int8_speedup > 0 else ""
     with stages.stage("verify", f"up to {cfg.verify_tries} timings per budget{int8_note}"):
-        chosen = _choose(space, front, result, budgets, baseline_ms, dataset, cfg, out, state,
-                         (lat, lat_int8) if lat_int8 is not None else None)
+        int8_surrogates = (lat, lat_int8) if lat_int8 is not None else None
+        chosen = _choose(space, front, result, budgets, baseline_ms, dataset, cfg, out, state, int8_surrogates,
+                         _wider_search(space, lat, acc, cfg, out))
         state["candidates"] = chosen
     with stages.stage("finalize", f"{cfg.candidates} candidates" + (" + baseline" if cfg.baseline else "")):
         cands = [candidate_from_arch(space, r["arch"], predicted_ms=r["predicted_ms"],
@@ -134,8 +135,21 @@ def run_pipeline(out_dir: str | os.PathLike = "hwnas-run", config: RunConfig | N
     return write_report(out, records, front, _context(cfg, state, space.name))
 
 
+def _wider_search(space, latency_pred, accuracy_pred, cfg: RunConfig, out: Path):
+    """``rows(ms)``: the most accurate architectures of the same search under a predicted budget of
+    ``ms`` (its own resumable run directory), for the verify stage when the timings show the
+    latency surrogate pessimistic at the budget."""
+
+    def rows(budget_ms: float) -> list[dict]:
+        result = search_stage(space, latency_pred, accuracy_pred, budget_ms, cfg, out, progress=False,
+                              run_dir=out / f"search-under-{budget_ms:.4g}ms")
+        return feasible_records(result, 4 * cfg.verify_tries)
+
+    return rows
+
+
 def _choose(space, front, result, budgets, baseline_ms, dataset, cfg: RunConfig, out: Path,
-            state: dict, int8_surrogates: tuple | None = None) -> list[dict]:
+            state: dict, int8_surrogates: tuple | None = None, wider=None) -> list[dict]:
     """The candidates: per budget the most accurate one whose timing fits it (``verify_tries > 0``;
     with ``int8_surrogates``, FP32 and INT8 latency, among every feasible architecture the search
     evaluated, ranked for INT8 speed-up), then the usual spread along the front; saved, so that a
@@ -159,7 +173,8 @@ def _choose(space, front, result, budgets, baseline_ms, dataset, cfg: RunConfig,
         rows = [*front, *fallback, *beyond]
         if int8_surrogates is not None:
             rows = with_int8_speedup([*front, *feasible, *beyond], space, *int8_surrogates)
-        verified, notes = verified_picks(rows, budgets, timer, cfg.verify_tries, int8, cfg.int8_speedup)
+        verified, notes = verified_picks(rows, budgets, timer, cfg.verify_tries, int8, cfg.int8_speedup,
+                                         wider=wider)
         state["notes"].extend(notes)
     chosen = list(verified)
     for row in pick_candidates(front, cfg.candidates, budgets, fallback):

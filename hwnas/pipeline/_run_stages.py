@@ -146,15 +146,16 @@ def accuracy_stage(space: SearchSpace, archs, dataset, cfg: RunConfig, out: Path
 
 
 def search_stage(space: SearchSpace, latency_pred, accuracy_pred, budget_ms: float, cfg: RunConfig,
-                 out: Path, progress: bool):
-    """Maximise predicted accuracy, minimise predicted latency, latency <= budget (resumable)."""
+                 out: Path, progress: bool, run_dir: Path | None = None):
+    """Maximise predicted accuracy, minimise predicted latency, latency <= budget (resumable, in
+    ``run_dir``, default ``out/search``)."""
     from hwnas.search import Constraint, Objective, PredictorMetric, Problem, create_strategy, run_search
 
     latency = PredictorMetric("latency_ms", latency_pred)
     problem = Problem(space, [Objective(PredictorMetric("accuracy", accuracy_pred), maximize=True),
                               Objective(latency)], [Constraint(latency, budget_ms)])
     strategy = create_strategy(cfg.strategy, space, seed=cfg.seed)
-    return run_search(problem, strategy, cfg.search_evals, run_dir=out / "search",
+    return run_search(problem, strategy, cfg.search_evals, run_dir=run_dir or out / "search",
                       budgets={"latency_ms": [budget_ms]}, progress=progress)
 
 

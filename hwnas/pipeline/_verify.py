@@ -85,7 +85,8 @@ def int8_speedup_timer(space: SearchSpace, input_shape: tuple[int, int, int], nu
 
 def verified_picks(ranked: Sequence[dict], budgets_ms: Sequence[float], time_arch: Callable[[str], float],
                    tries: int = 4, int8_speedup: Callable[[str], float] | None = None,
-                   min_speedup: float = 0.0, speedup_quantile: float = 0.9) -> tuple[list[dict], list[str]]:
+                   min_speedup: float = 0.0, speedup_quantile: float = 0.9,
+                   wider: Callable[[float], list[dict]] | None = None) -> tuple[list[dict], list[str]]:
     """Per budget (smallest first), the most accurate of ``ranked`` (rows with ``arch``,
     ``predicted_ms``, ``predicted_accuracy``) predicted within it whose timing fits it, trying at
     most ``tries``; with ``int8_speedup``, one that fits must also measure at least
@@ -94,7 +95,8 @@ def verified_picks(ranked: Sequence[dict], budgets_ms: Sequence[float], time_arc
     optimistic (median measured/predicted ratio above 1), a second round of at most ``tries`` takes the most accurate
     whose prediction times that ratio fits; when architectures fit but none gained ``min_speedup``,
     the one that gained most is kept. When the timings show it pessimistic instead, more accurate
-    rows (``ranked`` may hold rows predicted beyond the budgets for this) are tried (``_raised``). Returns the picks (with ``verified_ms``, ``budget_ms``
+    rows (``ranked`` may hold rows predicted beyond the budgets for this, and ``wider(ms)`` gives
+    the rows of a search under a wider predicted budget) are tried (``_raised``). Returns the picks (with ``verified_ms``, ``budget_ms``
     and ``verified_int8_speedup`` when checked) and notes on the budgets where none fitted."""
     # one row per architecture (its first): callers pass the front followed by every feasible
     # row, and a repeat would take one of the ``tries`` without timing anything new
@@ -131,24 +133,27 @@ def verified_picks(ranked: Sequence[dict], budgets_ms: Sequence[float], time_arc
                 notes.append(f"Under {budget:.4g} ms the surrogate's picks measured {ratio:.3g}x their prediction: "
                              f"the pick is the most accurate whose prediction fits once scaled by that.")
         if pick is not None:
-            pick = _raised(pick, ranked, budget, check, taken, tries, speedup_quantile, notes)
+            pick = _raised(pick, ranked, budget, check, taken, tries, speedup_quantile, notes, wider)
             picks.append(dict(pick, budget_ms=budget, **check.record(pick["arch"])))
     return picks, notes
 
 
 def _raised(pick: dict, ranked: list[dict], budget: float, check: "_Check", taken: set, tries: int,
-            quantile: float, notes: list[str]) -> dict:
+            quantile: float, notes: list[str], wider: Callable[[float], list[dict]] | None = None) -> dict:
     """``pick``, or a more accurate architecture when the timings show the surrogate pessimistic
-    here (every architecture timed so far measured below ``_RAISE_BELOW`` x its prediction, by
-    their median): those whose prediction fits the budget once scaled by that ratio, ``ranked``
-    rows beyond the budget included, most accurate first, at most ``tries`` timed. A surrogate
-    that over-predicts at the budget (a default run here: picked at 0.103 ms predicted, measured
-    0.060 under a 0.105 ms budget) otherwise leaves part of the budget unused."""
+    here (the architectures timed so far measured below ``_RAISE_BELOW`` x their prediction, by
+    their median): those whose prediction fits the budget once scaled by that ratio (``ranked``
+    rows beyond the budget, and ``wider``'s search under the scaled budget), most accurate
+    first, at most ``tries`` timed. A surrogate that over-predicts at the budget (a default run
+    here: picked at 0.103 ms predicted, measured 0.060 under a 0.105 ms budget) otherwise leaves
+    part of the budget unused."""
     ratio = float(np.median([check.ms[a] / r["predicted_ms"] for a, r in _timed(ranked, check)]))
     if ratio >= _RAISE_BELOW:
         return pick
-    better = [r for r in ranked if r["predicted_accuracy"] > pick["predicted_accuracy"]
-              and r["predicted_ms"] * ratio <= budget and r["arch"] not in taken and r["arch"] not in check.ms]
+    pool = {r["arch"]: r for r in [*ranked, *(wider(budget / ratio) if wider else [])]}
+    better = sorted((r for r in pool.values() if r["predicted_accuracy"] > pick["predicted_accuracy"]
+                     and r["predicted_ms"] * ratio <= budget and r["arch"] not in taken
+                     and r["arch"] not in check.ms), key=lambda r: -r["predicted_accuracy"])
     raised = check.first_fitting(_int8_friendly(better, quantile)[:tries], budget)
     if raised is None:
         return pick
