@@ -128,6 +128,9 @@ BENCH_STRATEGY_PARAMS: dict[str, dict] = {
     # (2 seeds, row by row, 100% within) it lost: CIFAR-100 0.330 vs 0.280 (+0.050 +- 0.069, 42
     # rows), a pool without the target's whole family 0.286 vs 0.204 (+0.082 +- 0.058, 42 rows:
     # phones +0.19, CPUs +0.06, GPUs +0.06; search_nb201_{c100,unseen_*}_cei*). Not kept.
+    # Session 24: n_init 5 is n_init 10 here (the driver asks batches of 10, the first random either
+    # way): 42 rows x 4 seeds reproduced every regret of search_nb201_bayes4_s21_* bit for bit
+    # (search_nb201_bayes4_ninit5_{a,b}), a check that these runs are deterministic across sessions.
     "bayes": {"n_init": 10, "acquisition": "ucb", "kappa": 2.0, "feasibility_power": 0.0, "surrogate": "gp",
               "rank_targets": True, "penalize_infeasible": False},
 }
