@@ -10,9 +10,9 @@ outside the profile networks' 0.71-1.19), so the search had left 40% of the budg
 before the search a dozen networks spread around the budget are timed with the profile's own
 protocol, and the surrogate is refitted on them next to the profile's networks; the run records
 how far the profile-only fit was from them (out of sample). How much that moves depends on the
-machine: the next default run's calibration found the profile-only fit a median 1.03x off
-(``benchmarks/results/run_default.md``), and on this VM even the origin CNN measured 0.105 ms in
-one run and 0.157 ms in the next, half an hour later.
+machine and the moment: the next two default runs' calibrations found the profile-only fit a
+median 1.03x and 0.84x off (``benchmarks/results/run_default.md`` has the second), and on this VM
+even the origin CNN measured 0.105 ms in one run and 0.157 ms in the next, half an hour later.
 """
 
 from __future__ import annotations
