@@ -46,15 +46,15 @@ def main() -> None:
     state: dict = {"notes": []}
     new_pick = _choose(space, front_records(result), result, run["budgets_ms"], run["baseline_ms"], dataset, cfg,
                        out, state, None, _wider_search(space, lat, acc, cfg, out))[0]
-    picks = {"new pick": new_pick, "run's pick": old_pick}
-    cands = [origin_baseline()] + [candidate_from_arch(space, p["arch"], name=role.replace(" ", "-").replace("'", ""),
-                                                       predicted_ms=p["predicted_ms"],
+    # (role in the table, candidate name, pick)
+    entries = [("origin CNN", "origin-cnn", {}), ("new pick", "new-pick", new_pick),
+               ("run's pick", "runs-pick", old_pick)]
+    cands = [origin_baseline()] + [candidate_from_arch(space, p["arch"], name=name, predicted_ms=p["predicted_ms"],
                                                        predicted_accuracy=p["predicted_accuracy"])
-                                   for role, p in picks.items()]
+                                   for _, name, p in entries[1:]]
     records = {r["name"]: r for r in finalize(cands, dataset, cfg.finalize, out / "finalize", progress=True)}
     rows = []
-    for role, name, pick in [("origin CNN", "origin-cnn", {}), *[(k, k.replace(" ", "-").replace("'", ""), p)
-                                                                  for k, p in picks.items()]]:
+    for role, name, pick in entries:
         fp32 = {v["variant"]: v for v in records[name]["variants"]}["fp32"]
         rows.append({"role": role, "arch": pick.get("arch", ""), "predicted_ms": pick.get("predicted_ms"),
                      "verified_ms": pick.get("verified_ms"), "measured_ms": fp32["median_ms"],

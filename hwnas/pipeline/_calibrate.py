@@ -46,15 +46,14 @@ def calibration_networks(space: SearchSpace, prof, latency_pred, budgets_ms, n: 
     done = _read(path)
     archs = architectures_in_band(space, latency_pred, _BAND[0] * min(budgets_ms), _BAND[1] * max(budgets_ms),
                                   n, seed)
+    keys = [space.format(a) for a in archs]
     target = prof.target
     runner = create_target(target.name, target.threads, target.batch_size)
-    for arch in tqdm(archs, desc="calibrate near the budget", unit="net", disable=not progress):
-        key = space.format(arch)
+    for arch, key in tqdm(list(zip(archs, keys)), desc="calibrate near the budget", unit="net", disable=not progress):
         if key not in done:
             done[key] = measure_architecture(space, arch, runner, prof.protocol, prof.input_shape,
                                              seed).median_ms
             write_json_atomic(path, {"target": target.label, "median_ms": done})
-    keys = [space.format(a) for a in archs]
     return archs, np.array([done[k] for k in keys], dtype=np.float64)
 
 

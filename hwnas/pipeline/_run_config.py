@@ -105,7 +105,8 @@ class RunConfig:
         """The ``--quick`` preset (the README's first command): a narrower space, few and short
         trainings, one searched candidate next to the baseline; about 3 minutes of CPU here."""
         base = dict(space_config=dict(QUICK_SPACE), profile_networks=10, calibration_networks=4, proxy_archs=4,
-                    proxy_epochs=1, proxy_subset=600, proxy_batch_size=32, search_evals=2000, candidates=1, latency_anchors=3,
+                    proxy_epochs=1, proxy_subset=600, proxy_batch_size=32, search_evals=2000, candidates=1,
+                    latency_anchors=3,
                     finalize=FinalizeConfig(epochs=2, batch_size=64, train_subset=2000, test_limit=500,
                                             finetune_epochs=1, calibration_images=64))
         base.update(overrides)

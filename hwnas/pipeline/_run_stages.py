@@ -18,8 +18,8 @@ from ._run_config import RunConfig
 from ._sampling import architectures_in_band
 
 __all__ = ["make_space", "baseline_latency", "profile_stage", "int8_latency_stage", "latency_stage",
-           "calibrate_stage", "proxy_architectures", "accuracy_stage", "search_stage", "front_records", "with_int8_speedup",
-           "feasible_records", "beyond_budget_records", "pick_candidates"]
+           "calibrate_stage", "proxy_architectures", "accuracy_stage", "search_stage", "front_records",
+           "with_int8_speedup", "feasible_records", "beyond_budget_records", "pick_candidates"]
 
 
 def make_space(cfg: RunConfig, input_shape: tuple[int, int, int]) -> SearchSpace:
@@ -188,8 +188,7 @@ def feasible_records(result, n: int | None = None) -> list[dict]:
         frame = frame[frame["feasible"]].sort_values("accuracy", ascending=False, kind="stable").head(n)
     else:
         frame = frame.sort_values("latency_ms", kind="stable").head(n)
-    return [{"arch": a, "predicted_accuracy": float(acc), "predicted_ms": float(ms)}
-            for a, acc, ms in zip(frame["arch"], frame["accuracy"], frame["latency_ms"])]
+    return _records(frame)
 
 
 def beyond_budget_records(result, budget_ms: float, n: int) -> list[dict]:
@@ -197,7 +196,11 @@ def beyond_budget_records(result, budget_ms: float, n: int) -> list[dict]:
     twice it: what the verify stage may try when the timings show the surrogate pessimistic."""
     frame = result.frame()
     frame = frame[(frame["latency_ms"] > budget_ms) & (frame["latency_ms"] <= 2 * budget_ms)]
-    frame = frame.sort_values("accuracy", ascending=False, kind="stable").head(n)
+    return _records(frame.sort_values("accuracy", ascending=False, kind="stable").head(n))
+
+
+def _records(frame) -> list[dict]:
+    """A search history's rows as ``arch``, ``predicted_accuracy``, ``predicted_ms`` records."""
     return [{"arch": a, "predicted_accuracy": float(acc), "predicted_ms": float(ms)}
             for a, acc, ms in zip(frame["arch"], frame["accuracy"], frame["latency_ms"])]
 

@@ -36,7 +36,7 @@ __all__ = ["verified_picks", "baseline_frame_timer", "int8_speedup_timer"]
 
 _RAISE_BELOW = 0.8  # picks measured below this x their prediction: try more accurate ones
 _RAISE_AIM = 0.9  # ... whose scaled prediction fits this share of the budget. Aimed at the budget itself,
-                  # the 4 tried in one replay of a default run here (benchmarks/verify_replay.py, the
+                  # the candidates tried in one replay of a default run here (benchmarks/verify_replay.py, the
                   # run of 2026-11-30 23:41) all timed over it; aimed at 0.9x, the raised pick timed
                   # 0.084 ms under 0.105 and trained to 53.96% where the run's own pick (0.064 ms) had 53.25%
 
@@ -100,8 +100,9 @@ def verified_picks(ranked: Sequence[dict], budgets_ms: Sequence[float], time_arc
     whose prediction times that ratio fits; when architectures fit but none gained ``min_speedup``,
     the one that gained most is kept. When the timings show it pessimistic instead, more accurate
     rows (``ranked`` may hold rows predicted beyond the budgets for this, and ``wider(ms)`` gives
-    the rows of a search under a wider predicted budget) are tried (``_raised``). Returns the picks (with ``verified_ms``, ``budget_ms``
-    and ``verified_int8_speedup`` when checked) and notes on the budgets where none fitted."""
+    the rows of a search under a wider predicted budget) are tried (``_raised``). Returns the picks
+    (with ``verified_ms``, ``budget_ms`` and ``verified_int8_speedup`` when checked) and notes on
+    the budgets where none fitted."""
     # one row per architecture (its first): callers pass the front followed by every feasible
     # row, and a repeat would take one of the ``tries`` without timing anything new
     first: dict[str, dict] = {}
