@@ -79,6 +79,8 @@ class LogCombination:
     slopes: list[np.ndarray]     # slopes of each model
     kinds: list[str] = field(default_factory=list)     # "log" or "sum" per model (empty: all "log")
     floors: list[float] = field(default_factory=list)  # a "sum" model's lowest prediction (ms)
+    # each shot's log error under the same fit without it, when the fit computed them (not saved)
+    loo_errors: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     def predict(self, Z: np.ndarray) -> np.ndarray:
         out = np.zeros(Z.shape[0])
@@ -117,7 +119,7 @@ class LogCombination:
     def remap(self, mapping: dict[int, int]) -> "LogCombination":
         """The same combination with column indices renamed (e.g. after keeping only used columns)."""
         return LogCombination(self.weights, self.intercepts, [[mapping[c] for c in cols] for cols in self.columns],
-                              self.slopes, self.kinds, self.floors)
+                              self.slopes, self.kinds, self.floors, self.loo_errors)
 
 
 def _candidate_sets(log_columns: list[int], k: int, pairs: bool) -> list[list[int]]:
@@ -168,7 +170,7 @@ def _sum_model(Zc: np.ndarray, yk: np.ndarray, huber: float | None) -> tuple[flo
 def fit_log_combination(Zk: np.ndarray, yk: np.ndarray, temperature: float = 3.0, pairs: bool = True,
                         min_weight: float = 1e-4, huber: float | None = 1.345,
                         nonnegative: bool = True, max_pair_slope: float | None = MAX_PAIR_SLOPE,
-                        count_columns: Sequence[int] = ()) -> LogCombination:
+                        count_columns: Sequence[int] = (), sum_share: bool = False) -> LogCombination:
     """Fit the model average on ``Zk`` (K x D prior log-latencies) and ``yk`` (K log-latencies);
     ``huber=None`` (or too few shots, see ``MIN_ROBUST_DOF``) gives plain least squares. With
     ``nonnegative`` a model whose slopes do not sum to a positive value is left out (a network
@@ -180,7 +182,21 @@ def fit_log_combination(Zk: np.ndarray, yk: np.ndarray, temperature: float = 3.0
 
     ``count_columns`` (indices into ``Zk``) hold raw per-choice counts, not log values: they are
     no single or pair member but together one ``"sum"`` member (``_sum_model``), for devices whose
-    latency adds up over a network's choices (see ``MIN_SUM_DOF``)."""
+    latency adds up over a network's choices (see ``MIN_SUM_DOF``). With ``sum_share`` and shots
+    enough to judge the sum out of sample (``SUM_SHARE_DOF``), the sum member's share is updated by
+    leave-one-out errors (``_share_sum_by_loo``); the combination then carries those errors
+    (``loo_errors``). Meant for averages over a pool's many maps (see ``SUM_SHARE_DOF``)."""
+    comb = _fit_average(Zk, yk, temperature, pairs, min_weight, huber, nonnegative, max_pair_slope, count_columns)
+    if not sum_share or "sum" not in comb.kinds:
+        return comb
+    return _share_sum_by_loo(comb, Zk, yk, lambda Z, y: _fit_average(Z, y, temperature, pairs, min_weight, huber,
+                                                                     nonnegative, max_pair_slope, count_columns))
+
+
+def _fit_average(Zk: np.ndarray, yk: np.ndarray, temperature: float, pairs: bool, min_weight: float,
+                 huber: float | None, nonnegative: bool, max_pair_slope: float | None,
+                 count_columns: Sequence[int]) -> LogCombination:
+    """The BIC-weighted model average itself (``fit_log_combination`` without the sum's share)."""
     Zk, yk = np.asarray(Zk, float), np.asarray(yk, float)
     k = len(yk)
     counts = sorted(set(int(c) for c in count_columns))
@@ -214,8 +230,8 @@ def fit_log_combination(Zk: np.ndarray, yk: np.ndarray, temperature: float = 3.0
         fits.append((summed[1], counts, summed[2], summed[3]))
         kinds.append("sum")
     if not np.isfinite(bics).any():  # every column fits backwards: fall back to the prior mean's scale
-        return fit_log_combination(Zk, np.full(k, yk.mean()), temperature, pairs, min_weight, huber, False,
-                                   max_pair_slope, counts)
+        return _fit_average(Zk, np.full(k, yk.mean()), temperature, pairs, min_weight, huber, False,
+                            max_pair_slope, counts)
     w = np.exp(-0.5 * (bics - bics.min()) / temperature)
     keep = np.flatnonzero(w / w.sum() >= min_weight)
     w = w[keep] / w[keep].sum()
@@ -223,3 +239,54 @@ def fit_log_combination(Zk: np.ndarray, yk: np.ndarray, temperature: float = 3.0
     return LogCombination(w, np.array([fits[i][0] for i in keep]), [fits[i][1] for i in keep],
                           [np.asarray(fits[i][2], float) for i in keep],
                           [kinds[i] for i in keep] if has_sum else [], [fits[i][3] for i in keep] if has_sum else [])
+
+
+# The sum member's share, updated by leave-one-out errors. The BIC average alone dilutes a device
+# that truly is a sum: one sum member against ~1,100 pool maps (NB201: 40 columns, singles and
+# pairs), each a little worse but together most of the weight (a launch-bound synthetic device, a
+# cost per non-empty edge and per 3x3 convolution with 2% noise, 10 random shots: the sum held
+# 7-21% of the weight). Leave-one-out judges the sum alone against the whole average as
+# predictors, whatever their counts: the sum's BIC weight is the prior, the Gaussian likelihood
+# ratio of the two sets of leave-one-out errors, (mse_sum / mse_average) ** (-K / 2), the evidence.
+# benchmarks/latency_sum_share.py (6 draws, near-budget rms log error): NB201 K = 10, 21 real
+# devices 0.0597 -> 0.0595, 7 synthetic 0.0762 -> 0.0598 (launch-bound 0.063 -> 0.034, a sum with
+# 2% noise 0.070 -> 0.032); K = 8 unchanged (too few spare shots, below); K = 20
+# real 0.0536 -> 0.0530, synthetic 0.0497 -> 0.0466; FBNet unchanged at K = 8, 10, 20.
+# Only with at least SUM_SHARE_DOF spare shots in every leave-one-out fit of the sum: with fewer a
+# poor sum's leave-one-out error can look like the average's (session 25, 2 spare allowed: FBNet's
+# gold_6240 at K = 10 0.928 -> 0.906 Spearman in ``bench latency``; 0.723 with a flat prior
+# instead of the BIC weight). And only over a pool (``FewShotLatency`` asks for it then): without
+# one the average has ~20 members, no dilution to undo, and the update only added noise (session
+# 25, K = 10, no pool, 6 draws: FBNet 0.790 -> 0.773, NB201 0.9632 -> 0.9626 mean Spearman).
+SUM_SHARE_DOF = 4
+
+
+def _share_sum_by_loo(comb: LogCombination, Zk: np.ndarray, yk: np.ndarray, refit) -> LogCombination:
+    """``comb`` with its sum member's weight set to its posterior share (see above) and the other
+    members scaled to the rest; unchanged with fewer than ``SUM_SHARE_DOF`` spare shots per
+    leave-one-out fit, or when some leave-one-out fit has no sum."""
+    Zk, yk = np.asarray(Zk, float), np.asarray(yk, float)
+    j = comb.kinds.index("sum")
+    design = np.column_stack([np.ones(len(yk)), Zk[:, comb.columns[j]]])
+    if len(yk) - 1 - np.linalg.matrix_rank(design) < SUM_SHARE_DOF:
+        return comb
+    whole, alone = np.empty(len(yk)), np.empty(len(yk))
+    for i in range(len(yk)):
+        keep = np.arange(len(yk)) != i
+        fit = refit(Zk[keep], yk[keep])
+        if "sum" not in fit.kinds:
+            return comb
+        member = fit.members(Zk[i:i + 1])[fit.kinds.index("sum"), 0]
+        whole[i], alone[i] = yk[i] - fit.predict(Zk[i:i + 1])[0], yk[i] - member
+    prior = float(comb.weights[j])
+    if prior >= 1.0:
+        return LogCombination(comb.weights, comb.intercepts, comb.columns, comb.slopes, comb.kinds, comb.floors,
+                              loo_errors=alone)
+    # clipped at e-fold: one wild leave-one-out fit must not decide alone
+    ratio = np.mean(np.clip(alone, -1, 1) ** 2) / max(np.mean(np.clip(whole, -1, 1) ** 2), 1e-12)
+    odds_against = (1.0 - prior) / prior * np.exp(min(len(yk) / 2 * np.log(max(ratio, 1e-12)), 700.0))
+    share = 1.0 / (1.0 + odds_against)
+    weights = comb.weights * (1.0 - share) / (1.0 - prior)
+    weights[j] = share
+    return LogCombination(weights, comb.intercepts, comb.columns, comb.slopes, comb.kinds, comb.floors,
+                          loo_errors=share * alone + (1.0 - share) * whole)

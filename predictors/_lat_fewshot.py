@@ -6,8 +6,9 @@ when it has a profile, and log multiply-adds / parameters / memory traffic. The 
 scale those columns through a BIC-weighted average of robust (Huber) fits
 (``fit_log_combination``), next to one model of the latency as a sum of per-choice costs in
 milliseconds (``count:`` columns; ``counts=False`` leaves it out) once the shots outnumber its
-parameters by ``MIN_SUM_DOF``. With many shots (``booster_min_shots``, e.g. the classic 900-sample
-setting) an XGBoost model on the columns and the encoding learns the remaining residual.
+parameters by ``MIN_SUM_DOF``, its share then set by leave-one-out errors (``sum_share``). With
+many shots (``booster_min_shots``, e.g. the classic 900-sample setting) an XGBoost model on the
+columns and the encoding learns the remaining residual.
 
 Defaults re-checked on FBNet, K = 10, 3 seeds, leave one device out (0.9392 mean Spearman):
 temperature 1 0.9269, 10 0.9258; no pairs 0.9387; least squares 0.9341, Huber 3.0 0.9351; no
@@ -41,16 +42,18 @@ class FewShotLatency(LatencyPredictor):
     never to use, e.g. the device itself: raw or smoothed), ``temperature`` of the model average,
     ``pairs`` (also two-column models), ``counts`` (also one model of the latency as a sum of
     per-choice costs over ``count:`` columns; with a shared ``prior``, its ``use_counts`` decides),
+    ``sum_share`` (with a pool, that sum's share updated by leave-one-out errors, ``fit_log_combination``),
     ``huber`` (the robust fit's tuning constant; ``None``: least squares), ``booster_min_shots``,
-    ``seed``. A shared ``prior`` (``PriorColumns``) may be
-    passed instead of ``pool`` to reuse its cache across many fits (benchmarks).
+    ``seed``. A shared ``prior`` (``PriorColumns``) may be passed instead of ``pool`` to reuse its
+    cache across many fits (benchmarks).
     """
 
     name = "fewshot"
 
     def __init__(self, space, profile: Any = None, pool: Any = None, exclude: Sequence[str] = (),
                  temperature: float = 3.0, pairs: bool = True, booster_min_shots: int = 50, seed: int = 0,
-                 prior: PriorColumns | None = None, huber: float | None = 1.345, counts: bool = True) -> None:
+                 prior: PriorColumns | None = None, huber: float | None = 1.345, counts: bool = True,
+                 sum_share: bool = True) -> None:
         self._pool = pool if isinstance(pool, LatencyTable) else None
         self._prior = prior
         self._shared_prior = prior is not None
@@ -59,7 +62,8 @@ class FewShotLatency(LatencyPredictor):
         super().__init__(space, profile=profile, pool=None if pool is None else str(pool), exclude=list(exclude),
                          temperature=float(temperature), pairs=bool(pairs),
                          huber=None if huber is None else float(huber),
-                         booster_min_shots=int(booster_min_shots), seed=int(seed), counts=bool(counts))
+                         booster_min_shots=int(booster_min_shots), seed=int(seed), counts=bool(counts),
+                         sum_share=bool(sum_share))
 
     def _prior_columns(self) -> PriorColumns:
         if self._prior is None:
@@ -88,7 +92,8 @@ class FewShotLatency(LatencyPredictor):
         Z = prior.matrix(genes, self.columns_)
         counts = [j for j, c in enumerate(self.columns_) if is_count_column(c)]
         comb = fit_log_combination(Z, ylog, self.params["temperature"], self.params["pairs"],
-                                   huber=self.params.get("huber", 1.345), count_columns=counts)
+                                   huber=self.params.get("huber", 1.345), count_columns=counts,
+                                   sum_share=self.params.get("sum_share", False) and prior.pool is not None)
         self.booster_ = None
         if len(archs) >= self.params["booster_min_shots"]:
             X = np.column_stack([Z, self.space.encode_genes(genes)])
@@ -98,6 +103,8 @@ class FewShotLatency(LatencyPredictor):
             comb = comb.remap({c: i for i, c in enumerate(used)})
             self.columns_ = [self.columns_[c] for c in used]
         self.combination_ = comb
+        # the shots' leave-one-out log errors when the sum's share computed them (a booster adds to them)
+        self.loo_log_errors_ = comb.loo_errors if self.booster_ is None else None
         self.pool_hash_ = prior.pool.hash if prior.pool is not None else None
 
     def _predict_genes(self, genes: np.ndarray) -> np.ndarray:

@@ -136,3 +136,52 @@ def test_fewshot_with_counts_learns_an_additive_device_and_saves_it(tmp_path):
     assert np.abs(np.log(without / ms[10:])).max() > 0.05
     model.save(tmp_path / "sum")
     assert np.array_equal(load_predictor(tmp_path / "sum").predict(archs[10:]), pred)
+
+
+def test_a_true_sum_keeps_its_weight_among_many_near_miss_pool_maps():
+    """One sum member against many affine maps that each explain the shots almost as well: by BIC
+    alone the maps together outweigh it; its leave-one-out share gives the sum back its weight."""
+    space = get_space("nb201")
+    genes = space.genes_array(space.sample_many(400, 2))
+    rng = np.random.default_rng(5)
+    truth = _additive_device(space, genes, seed=4)
+    ms = truth * np.exp(rng.normal(0, 0.02, len(truth)))  # measured with 2% noise
+    prior = PriorColumns(LatencyFeatures(space), use_costs=False, use_counts=True)
+    counts_only = prior.matrix(genes)
+    maps = np.log(truth)[:, None] + rng.normal(0, 0.12, size=(len(truth), 30))  # 30 near-miss prior devices
+    Z = np.column_stack([maps, counts_only])
+    counts = list(range(30, Z.shape[1]))
+    y = np.log(ms)
+    average = fit_log_combination(Z[:10], y[:10], count_columns=counts, sum_share=False)
+    shared = fit_log_combination(Z[:10], y[:10], count_columns=counts, sum_share=True)
+    sum_weight = [sum(w for w, k in zip(c.weights, c.kinds) if k == "sum") for c in (average, shared)]
+    assert sum_weight[0] < 0.5 < 0.8 < sum_weight[1]
+    assert average.loo_errors is None and shared.loo_errors.shape == (10,)
+    error = [np.sqrt(np.mean((c.predict(Z[10:]) - np.log(truth[10:])) ** 2)) for c in (average, shared)]
+    assert error[1] < 0.5 * error[0]
+    again = fit_log_combination(Z[:10], y[:10], count_columns=counts, sum_share=True)
+    assert np.array_equal(shared.predict(Z), again.predict(Z))
+    nine = fit_log_combination(Z[:9], y[:9], count_columns=counts, sum_share=True)  # 3 spare shots per refit
+    assert nine.loo_errors is None
+
+
+def test_fewshot_over_a_pool_shares_the_sum_by_leave_one_out_and_not_without_one():
+    from hwnas.datasets import LatencyTable
+
+    space = get_space("nb201")
+    genes = space.genes_array(space.sample_many(300, 3))
+    archs = [space.make(g) for g in genes.tolist()]
+    rng = np.random.default_rng(6)
+    truth = _additive_device(space, genes, seed=7)
+    ms = truth * np.exp(rng.normal(0, 0.02, len(truth)))
+    pool = LatencyTable(space, archs, [f"near{i}" for i in range(12)],
+                        truth[:, None] * np.exp(rng.normal(0, 0.12, size=(len(truth), 12))))
+    shared = FewShotLatency("nb201", pool=pool, seed=0).fit(archs[:10], ms[:10])
+    plain = FewShotLatency("nb201", pool=pool, seed=0, sum_share=False).fit(archs[:10], ms[:10])
+    assert shared.loo_log_errors_.shape == (10,) and plain.loo_log_errors_ is None
+    error = [np.sqrt(np.mean(np.log(m.predict(archs[10:]) / truth[10:]) ** 2)) for m in (plain, shared)]
+    # the pool's per-choice smoothings fit this sum as well as the sum member: the leave-one-out
+    # evidence may move weight either way, never to a worse prediction here
+    assert error[1] <= 1.05 * error[0]
+    no_pool = FewShotLatency("nb201", seed=0).fit(archs[:10], ms[:10])  # cost columns and counts: few members
+    assert no_pool.loo_log_errors_ is None

@@ -174,3 +174,32 @@ def test_one_extrapolating_leave_one_out_fit_does_not_flatten_every_chance_of_me
     assert model.log_std_ <= 1.0
     near = (ms > 0.6 * np.quantile(ms, 0.3)) & (ms < 1.6 * np.quantile(ms, 0.3))
     assert np.sqrt(np.mean(np.log(model.mean_[near] / ms[near]) ** 2)) < model.log_std_  # still honest
+
+
+def test_a_shot_no_other_shot_stands_in_for_leaves_the_uncertainty_of_a_sum_device_alone():
+    """A noise-free per-operation sum (an analytical simulator): the only shot with a pooling edge
+    has leverage 1 for the sum member, so its leave-one-out error is an extrapolation to a cost no
+    other shot reveals. Kept in, it made the uncertainty ten times the model's real error."""
+    from hwnas import get_space
+    from hwnas.datasets import LatencyTable
+    from hwnas.search._latency_shots import FewShotLatency
+
+    space = get_space("nb201")
+    genes = space.genes_array(list(space.enumerate()))
+    ops = list(space.choices[0].options)
+    cost = np.array([{"none": 0.0, "skip_connect": 0.05, "nor_conv_1x1": 1.0, "nor_conv_3x3": 9.0,
+                      "avg_pool_3x3": 0.6}[o] for o in ops])
+    ms = 2.0 + 0.3 * cost[genes].sum(axis=1)
+    rng = np.random.default_rng(0)
+    pool = LatencyTable(space, [space.make(g) for g in genes.tolist()], [f"d{i}" for i in range(6)],
+                        ms[:, None] * np.exp(rng.normal(0, 0.1, size=(len(ms), 6))))
+    pooling = (genes == ops.index("avg_pool_3x3")).any(axis=1)
+    degenerate = space.degenerate_mask(genes)
+    rows = np.concatenate([rng.choice(np.flatnonzero(~pooling & ~degenerate), 9, replace=False),
+                           rng.choice(np.flatnonzero(pooling & ~degenerate), 1)])
+    kept = FewShotLatency(space, genes, pool, seed=0, skip_leverage_one=False).fit(rows, ms[rows])
+    skipped = FewShotLatency(space, genes, pool, seed=0).fit(rows, ms[rows])
+    assert skipped._sum_leverage_one(rows).tolist() == [False] * 9 + [True]
+    real_error = np.sqrt(np.mean(np.log(skipped.mean_ / ms) ** 2))
+    assert real_error < 0.01
+    assert skipped.log_std_ < kept.log_std_ / 3
