@@ -57,7 +57,8 @@ def main() -> None:
     from hwnas.search import _bench as B
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--devices", default="", help="comma-separated synthetic device names (default: all)")
+    ap.add_argument("--devices", default="", help="';'-separated synthetic device names (default: all; "
+                                                  "one name holds a comma)")
     ap.add_argument("--quantiles", default="0.3,0.5")
     ap.add_argument("--seeds", type=int, default=2)
     ap.add_argument("--name", default="search_synthetic")
@@ -67,7 +68,10 @@ def main() -> None:
     table = synthetic_table(space, real)
     devices = [d for d in table.devices if d not in real.devices]
     if args.devices:
-        devices = [d for d in args.devices.split(",") if d in devices]
+        unknown = [d for d in args.devices.split(";") if d not in devices]
+        if unknown:
+            raise SystemExit(f"search_synthetic: unknown device(s) {', '.join(unknown)}; known: {', '.join(devices)}")
+        devices = args.devices.split(";")
     rows = []
     for device in devices:
         for q in (float(x) for x in args.quantiles.split(",")):

@@ -158,9 +158,10 @@ class FewShotLatency:
     0.866 -> 0.684 mean regret, all within (a noise-free sum at Q 0.3 1.07 -> 0.03, a 5%-noise sum
     2.99 -> 1.52, the other 12 rows unchanged); on NB201's 21 devices 0.1463 -> 0.1461 (42 rows x 4
     seeds, 2 rows changed, 100% within; ``search_nb201_bayes4_s25_{a,b}``). The share needs 4 spare
-    shots in every leave-one-out fit (NB201: K >= 10), so in this search it joins at the last shot;
-    allowed from K = 8 it took a launch-bound synthetic device 0.74 -> 0.09 (4 seeds) but cost
-    FBNet's gold_6240 in ``bench latency`` (0.928 -> 0.906 Spearman at K = 10): not kept.
+    shots in every leave-one-out fit (NB201: K >= 10), so in this search it joins at the last shot.
+    Allowed from K = 8 with a flat prior it took an ad-hoc launch-bound device 0.74 -> 0.09 (4
+    seeds) but cost FBNet's gold_6240 in ``bench latency`` at K = 10 0.928 -> 0.723 Spearman (0.906
+    with the BIC prior and 2 spare shots): not kept.
     """
 
     def __init__(self, space: SearchSpace, genes: np.ndarray, pool=None, seed: int = 0, floor: float = 0.02,

@@ -118,7 +118,7 @@ def verified_picks(ranked: Sequence[dict], budgets_ms: Sequence[float], time_arc
         options = [r for r in within if r["arch"] not in taken][:tries]
         pick = check.first_fitting(options, budget)
         if pick is None and options:
-            ratio = float(np.median([check.ms[r["arch"]] / r["predicted_ms"] for r in options]))
+            ratio = check.median_ratio(options)
             scaled = _int8_friendly([r for r in ranked if r["predicted_ms"] * ratio <= budget], speedup_quantile)
             retry = [r for r in scaled if r["arch"] not in taken and r["arch"] not in check.ms][:tries] \
                 if ratio > 1 else []
@@ -152,7 +152,7 @@ def _raised(pick: dict, ranked: list[dict], budget: float, check: "_Check", take
     accurate first, at most ``tries`` timed. A surrogate that over-predicts at the budget (a default run
     here: picked at 0.103 ms predicted, measured 0.060 under a 0.105 ms budget) otherwise leaves
     part of the budget unused."""
-    ratio = float(np.median([check.ms[a] / r["predicted_ms"] for a, r in _timed(ranked, check)]))
+    ratio = check.median_ratio(ranked)
     if ratio >= _RAISE_BELOW:
         return pick
     aim = _RAISE_AIM * budget
@@ -166,10 +166,6 @@ def _raised(pick: dict, ranked: list[dict], budget: float, check: "_Check", take
     notes.append(f"Under {budget:.4g} ms the surrogate's picks measured {ratio:.3g}x their prediction: a more "
                  f"accurate architecture predicted at {raised['predicted_ms']:.4g} ms was timed and fits.")
     return raised
-
-
-def _timed(ranked: list[dict], check: "_Check") -> list[tuple[str, dict]]:
-    return [(r["arch"], r) for r in ranked if r["arch"] in check.ms]
 
 
 def _int8_friendly(rows: list[dict], quantile: float) -> list[dict]:
@@ -210,6 +206,10 @@ class _Check:
         if arch in self.speedup:
             out["verified_int8_speedup"] = self.speedup[arch]
         return out
+
+    def median_ratio(self, rows: Sequence[dict]) -> float:
+        """The median measured/predicted latency ratio over the ``rows`` timed so far."""
+        return float(np.median([self.ms[r["arch"]] / r["predicted_ms"] for r in rows if r["arch"] in self.ms]))
 
     def largest_speedup(self, tried: Sequence[dict], budget: float) -> dict | None:
         """Of the rows ``tried`` that fit ``budget``, the one whose INT8 speed-up was largest."""
