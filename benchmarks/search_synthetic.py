@@ -1,13 +1,20 @@
 """The benchmark search (``hwnas bench search``'s bayes, NA 100, NL 10) on synthetic NB201 devices,
-with the few-shot latency model as it was before session 25 and as it is now (the sum member's
-leave-one-out share; leave-one-out errors of leverage-1 shots left out of the uncertainty).
+in variants of the search code (``--variants``, each a column):
+
+- ``before``: as now, but with the few-shot latency model before session 25 (no sum share,
+  leverage-1 shots kept);
+- ``now``: the code as it is;
+- ``asks degenerate``: as now, but the search may ask degenerate networks (before session 26);
+- ``true latency``: as now, with the true latency in place of the few-shot model (the search alone);
+- ``true latency, asks degenerate``: both.
 
 The devices are ``latency_sum_share.synthetic_columns`` (per-operation sums with 0-10% noise, a
 launch-bound device, two columns derived from gold_6240); the pool is the 21 real devices, the
-accuracy NB201's ``cifar10_test_acc``. Per device, budget quantile and seed, both latency models run
+accuracy NB201's ``cifar10_test_acc``. Per device, budget quantile and seed, every variant runs
 the same search code (``_query`` and ``pick_answer``, as ``bench_search`` does).
 
-    python benchmarks/search_synthetic.py                      # every synthetic device, Q 0.3/0.5, 2 seeds
+    python benchmarks/search_synthetic.py          # variants before and now, every device, Q 0.3/0.5, 2 seeds
+    python benchmarks/search_synthetic.py --variants "now;asks degenerate;true latency" --seeds 4 --name X
     python benchmarks/search_synthetic.py --devices "launch bound" --seeds 1 --name search_synthetic_smoke
 """
 
@@ -41,13 +48,24 @@ def synthetic_table(space, real):
         return load_latency_table(path, space)
 
 
-def run_one(t, seed: int, now: bool) -> dict:
+VARIANTS = ("before", "now", "asks degenerate", "true latency", "true latency, asks degenerate")
+
+
+def run_one(t, seed: int, variant: str) -> dict:
+    from search_diag import _Oracle
+
     from hwnas.search import _bench as B
     from hwnas.search._bench_shots import pick_answer
     from hwnas.search._latency_shots import FewShotLatency
 
-    model = FewShotLatency(t.space, t.genes, t.pool, seed, sum_share=now, skip_leverage_one=now)
-    acc_q, lat_q, model = B._query(t, "bayes", seed, 100, 10, model=model)
+    old = variant == "before"
+    model = (_Oracle(t.latency) if variant.startswith("true latency")
+             else FewShotLatency(t.space, t.genes, t.pool, seed, sum_share=not old, skip_leverage_one=not old))
+    avoid, B._AVOID_DEGENERATE = B._AVOID_DEGENERATE, not variant.endswith("asks degenerate")
+    try:
+        acc_q, lat_q, model = B._query(t, "bayes", seed, 100, 10, model=model)
+    finally:
+        B._AVOID_DEGENERATE = avoid
     pick, _ = pick_answer(t.budget, model, acc_q, lat_q, t.degenerate)
     best = float(t.accuracy[t.latency <= t.budget].max())
     return {"regret": best - float(t.accuracy[pick]), "within": float(t.latency[pick] <= t.budget)}
@@ -61,11 +79,16 @@ def main() -> None:
                                                   "one name holds a comma)")
     ap.add_argument("--quantiles", default="0.3,0.5")
     ap.add_argument("--seeds", type=int, default=2)
+    ap.add_argument("--variants", default="before;now", help=f"';'-separated, of: {'; '.join(VARIANTS)}")
     ap.add_argument("--name", default="search_synthetic")
     args = ap.parse_args()
     started = time.time()
     space, acc, real = nb201_search_tables()
     table = synthetic_table(space, real)
+    variants = args.variants.split(";")
+    if set(variants) - set(VARIANTS):
+        raise SystemExit(f"search_synthetic: unknown variant(s) {', '.join(sorted(set(variants) - set(VARIANTS)))}; "
+                         f"known: {'; '.join(VARIANTS)}")
     devices = [d for d in table.devices if d not in real.devices]
     if args.devices:
         unknown = [d for d in args.devices.split(";") if d not in devices]
@@ -76,16 +99,20 @@ def main() -> None:
     for device in devices:
         for q in (float(x) for x in args.quantiles.split(",")):
             t = B._load(space, acc, "cifar10_test_acc", table, device, q, real)
-            runs = {now: [run_one(t, seed, now) for seed in range(args.seeds)] for now in (False, True)}
+            runs = {v: [run_one(t, seed, v) for seed in range(args.seeds)] for v in variants}
             rows.append({"device": device, "quantile": q,
-                         **{f"{'now' if now else 'before'} {k}": float(np.mean([r[k] for r in runs[now]]))
-                            for now in (False, True) for k in ("regret", "within")}})
+                         **{f"{v} {k}": float(np.mean([r[k] for r in runs[v]])) for v in variants
+                            for k in ("regret", "within")}})
             print(rows[-1], flush=True)
-    summary = {f"mean {k}": round(float(np.mean([r[k] for r in rows])), 4) for k in rows[0] if " " in k}
+    summary = {f"mean {k}": round(float(np.mean([r[k] for r in rows])), 4) for k in rows[0]
+               if k not in ("device", "quantile")}
     write_results(args.name, rows, summary, started=started,
                   notes=f"bayes, NA 100, NL 10, seeds 0-{args.seeds - 1}; pool: the 21 real NB201 devices; "
-                        "before: the few-shot latency model of session 24; now: with the sum's leave-one-out share and "
-                        "leverage-1 shots left out of its uncertainty.")
+                        "before: the few-shot latency model of session 24; now: the code as it is (the sum's "
+                        "leave-one-out share and leverage-1 shots left out of its uncertainty since session 25, "
+                        "degenerate networks never asked since session 26); asks degenerate: now, but the search may "
+                        "ask degenerate networks; true latency: now, with the true latency instead of the few-shot model; "
+                        "true latency, asks degenerate: both.")
 
 
 if __name__ == "__main__":

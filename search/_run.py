@@ -154,7 +154,7 @@ def load_history(path: Path, history: History) -> None:
         raise DataError(f"{path}: not a history of this search ({exc})") from exc
     for step in np.unique(steps):
         sel = steps == step
-        F, violation = problem.score({m: v.mean[sel] for m, v in values.items()})
+        F, violation = problem.score({m: v.mean[sel] for m, v in values.items()}, genes[sel])
         sub = {m: MetricValues(v.mean[sel], v.std[sel], v.source[sel]) for m, v in values.items()}
         history.add(Evaluation(genes[sel], sub, F, violation), int(step))
 

@@ -111,6 +111,24 @@ def test_bench_search_runs_chosen_seeds_and_strategy_params(tables):
         bench_search(*args, strategy="bayes", seeds=1, strategy_params={"bogus": 1}, **kw)
 
 
+@pytest.mark.parametrize("strategy", ["random", "bayes"])
+def test_bench_search_never_asks_a_degenerate_network(tables, strategy):
+    """A network whose output ignores its input classifies at chance whatever it is made of; asked,
+    its 10% would teach the accuracy model that the operations it holds are bad. At a tight budget
+    (the cheapest 5%) degenerate cells are a large share of what fits, so a search that asked them
+    would show it here."""
+    from hwnas.search import _bench as B
+
+    d, _, _ = tables
+    t = B._load(hwnas.get_space("nb201"), d / "acc.csv", "cifar10_test_acc", d / "lat.csv", DEVICE, 0.05,
+                d / "pool.csv")
+    fits = t.latency <= t.budget
+    assert t.degenerate[fits].mean() > 0.05, "the fixture no longer tempts the search"
+    acc_q, _, _ = B._query(t, strategy, 0, 40, 6)
+    asked = np.fromiter(acc_q.known, dtype=np.int64)
+    assert acc_q.used == 40 and not t.degenerate[asked].any()
+
+
 def test_bench_search_finds_a_table_in_whole_milliseconds(tables):
     d, acc, lat = tables
     whole = lat[["arch", DEVICE]].assign(**{DEVICE: lat[DEVICE].round()})  # as phones timed with a ms clock

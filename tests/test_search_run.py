@@ -93,3 +93,20 @@ def test_bad_problem_definitions(space):
         Problem(space, [Objective(m), Objective(FunctionMetric("x", lambda g: g[:, 0]))])
     with pytest.raises(hwnas.ConfigError, match="n_evals"):
         run_search(Problem(space, [Objective(m)]), create_strategy("random", space), 0)
+
+
+@pytest.mark.parametrize("allow", [False, True])
+def test_a_degenerate_network_is_infeasible_unless_allowed(space, allow):
+    """Latency that a device saves by folding away a cell that ignores its input (pixel3 times such
+    a network at 0 ms) must not buy a chance-level classifier a place on the front."""
+    dead = lambda g: space.degenerate_mask(g)  # noqa: E731
+    acc = FunctionMetric("accuracy", lambda g: np.where(dead(g), 10.0, 80 + (g == 3).sum(1)))
+    lat = FunctionMetric("latency", lambda g: np.where(dead(g), 0.0, 1.0 + (g == 3).sum(1) + 0.5 * (g == 2).sum(1)))
+    problem = Problem(space, [Objective(acc, True), Objective(lat)], allow_degenerate=allow)
+    result = run_search(problem, create_strategy("nsga2", space, seed=0, population=50), 1000, 50)
+    told_dead = space.degenerate_mask(result.history.genes)
+    assert told_dead.any(), "the search met degenerate networks"
+    front_dead = told_dead[result.is_pareto]
+    assert front_dead.any() == allow
+    assert (result.feasible[told_dead]).all() == allow
+    assert problem.describe()["allow_degenerate"] == allow
