@@ -111,8 +111,8 @@ def main() -> None:
                         "before: the few-shot latency model of session 24; now: the code as it is (the sum's "
                         "leave-one-out share and leverage-1 shots left out of its uncertainty since session 25, "
                         "degenerate networks never asked since session 26); asks degenerate: now, but the search may "
-                        "ask degenerate networks; true latency: now, with the true latency instead of the few-shot model; "
-                        "true latency, asks degenerate: both.")
+                        "ask degenerate networks; true latency: now, with the true latency instead of the few-shot "
+                        "model; true latency, asks degenerate: both.")
 
 
 if __name__ == "__main__":

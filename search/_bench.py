@@ -163,12 +163,13 @@ _AVOID_DEGENERATE = True  # the search never asks a degenerate network (``violat
     # it holds are bad. Session 26: on per-operation-sum devices at Q 0.3 only one 3x3 convolution fits the
     # budget; in the trapped runs the only such networks asked were degenerate ones, and the search never
     # met the best family (true latency, 8 seeds: sum exact 0.54 -> 0.30, 2% noise 1.08 -> 0.22, 5% noise
-    # 0.57 -> 0.20; search_synthetic_s26_trap). benchmarks/search_synthetic.py, 7 synthetic devices x Q 0.3/0.5 x 4 seeds: true latency
-    # 0.244 -> 0.080, few-shot model 0.510 -> 0.431 (search_synthetic_s26_{a,b}). The 21 real devices, 42 rows
-    # x seeds 0-7: 0.145 -> 0.151 (+0.006 +- 0.015; seeds 0-3 0.146 -> 0.173, seeds 4-7 0.143 -> 0.128) while
-    # the queried regret fell 0.088 -> 0.069 (-0.018 +- 0.011, both halves): the search finds better networks,
-    # and the pick, with the same 10 shots, can verify no more of them (search_nb201_bayes4_s26nd*). Kept
-    # for the search's sake. Session 16 had tried it in the screen alone (0.153 vs 0.155, 4 seeds).
+    # 0.57 -> 0.20; search_synthetic_s26_trap). benchmarks/search_synthetic.py, 7 synthetic devices x
+    # Q 0.3/0.5 x 4 seeds: true latency 0.244 -> 0.080, few-shot model 0.510 -> 0.431
+    # (search_synthetic_s26_{a,b}). The 21 real devices, 42 rows x seeds 0-7: 0.145 -> 0.151 (+0.006 +- 0.015;
+    # seeds 0-3 0.146 -> 0.173, seeds 4-7 0.143 -> 0.128) while the queried regret fell 0.088 -> 0.069
+    # (-0.018 +- 0.011, both halves): the search finds better networks, and the pick, with the same 10 shots,
+    # can verify no more of them (search_nb201_bayes4_s26nd*). Kept for the search's sake. Session 16 had
+    # tried it in the screen alone (0.153 vs 0.155, 4 seeds).
 _RESERVE = 2      # shots kept for verifying the final pick (session 12: all 6 kept for the pick on
                   # the five noisiest devices, 4 seeds: pixel3 Q 0.3 24.1 vs 1.53, one seed returning
                   # a network 83 points off; samsung_s7 Q 0.3 1.06 vs 0.76: the shots during the
