@@ -74,6 +74,12 @@ def main() -> None:
     ap.add_argument("--name", default="latency_sum_share")
     args = ap.parse_args()
     started = time.time()
+    from hwnas import list_spaces
+
+    unknown = [s for s in args.spaces.split(",") if s not in ("nb201", "fbnet")]
+    if unknown:  # the shared tables hold these two spaces
+        raise SystemExit(f"latency_sum_share: no shared latency table for space(s) {', '.join(unknown)}; "
+                         f"known: nb201, fbnet (registered spaces: {', '.join(list_spaces())})")
     rows, summary = [], {}
     for space_name in args.spaces.split(","):
         for shots in (int(k) for k in args.shots.split(",")):
