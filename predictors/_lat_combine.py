@@ -103,6 +103,11 @@ class LogCombination:
     def used_columns(self) -> list[int]:
         return sorted({c for cols in self.columns for c in cols})
 
+    @property
+    def sum_weight(self) -> float:
+        """The weight the ``"sum"`` member carries (0 without one)."""
+        return float(sum(w for w, kind in zip(self.weights, self.kinds) if kind == "sum"))
+
     def to_dict(self) -> dict:
         out = {"weights": self.weights.tolist(), "intercepts": self.intercepts.tolist(),
                "columns": self.columns, "slopes": [b.tolist() for b in self.slopes]}

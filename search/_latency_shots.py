@@ -200,10 +200,6 @@ class FewShotLatency:
                for i in range(len(rows))]
         return np.log(ms) - np.log(loo)
 
-    def _sum_weight(self) -> float:
-        comb = self.model_.combination_
-        return float(sum(w for w, kind in zip(comb.weights, comb.kinds) if kind == "sum"))
-
     def _sum_leverage_one(self, rows: np.ndarray) -> np.ndarray:
         """Shots without which the sum member could not tell some option's cost apart (leaving one
         out lowers the rank of the counts' design). A least-squares leave-one-out residual is the
@@ -226,7 +222,7 @@ class FewShotLatency:
         self.mean_ = self.model_.predict_genes(self.genes)
         known = getattr(self.model_, "loo_log_errors_", None)  # computed by the fit itself (the sum's share)
         errors = self.loo_log_errors(rows, ms) if known is None else np.asarray(known)
-        if errors.size and self.skip_leverage_one and self._sum_weight() >= 0.5:
+        if errors.size and self.skip_leverage_one and self.model_.combination_.sum_weight >= 0.5:
             defined = ~self._sum_leverage_one(rows)
             errors = errors[defined] if defined.sum() >= 4 else errors
         errors = np.clip(errors, -_MAX_LOO_LOG_ERROR, _MAX_LOO_LOG_ERROR)

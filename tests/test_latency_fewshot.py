@@ -114,7 +114,7 @@ def test_a_sum_member_fits_a_device_whose_latency_adds_up_over_its_choices():
     counts = [j for j, c in enumerate(prior.columns) if c.startswith("count:")]
     assert len(counts) == 6  # none, skip, nor, 1x1, 3x3, avg (connect, conv, pool mark the same options)
     comb = fit_log_combination(Z[:10], np.log(ms[:10]), count_columns=counts)
-    assert "sum" in comb.kinds and sum(w for w, k in zip(comb.weights, comb.kinds) if k == "sum") > 0.99
+    assert "sum" in comb.kinds and comb.sum_weight > 0.99
     assert np.abs(comb.predict(Z) - np.log(ms)).max() < 1e-3
     costs = [j for j in range(Z.shape[1]) if j not in counts]  # the cost columns alone cannot
     plain = fit_log_combination(Z[:10, costs], np.log(ms[:10]))
@@ -154,7 +154,7 @@ def test_a_true_sum_keeps_its_weight_among_many_near_miss_pool_maps():
     y = np.log(ms)
     average = fit_log_combination(Z[:10], y[:10], count_columns=counts, sum_share=False)
     shared = fit_log_combination(Z[:10], y[:10], count_columns=counts, sum_share=True)
-    sum_weight = [sum(w for w, k in zip(c.weights, c.kinds) if k == "sum") for c in (average, shared)]
+    sum_weight = [c.sum_weight for c in (average, shared)]
     assert sum_weight[0] < 0.5 < 0.8 < sum_weight[1]
     assert average.loo_errors is None and shared.loo_errors.shape == (10,)
     error = [np.sqrt(np.mean((c.predict(Z[10:]) - np.log(truth[10:])) ** 2)) for c in (average, shared)]
