@@ -168,8 +168,9 @@ _AVOID_DEGENERATE = True  # the search never asks a degenerate network (``violat
     # (search_synthetic_s26_{a,b}). The 21 real devices, 42 rows x seeds 0-7: 0.145 -> 0.151 (+0.006 +- 0.015;
     # seeds 0-3 0.146 -> 0.173, seeds 4-7 0.143 -> 0.128) while the queried regret fell 0.088 -> 0.069
     # (-0.018 +- 0.011, both halves): the search finds better networks, and the pick, with the same 10 shots,
-    # can verify no more of them (search_nb201_bayes4_s26nd*). Kept for the search's sake. Session 16 had
-    # tried it in the screen alone (0.153 vs 0.155, 4 seeds).
+    # can verify no more of them (search_nb201_bayes4_s26nd*). CIFAR-100 (never tuned on), 42 rows x 2
+    # seeds: 0.302 -> 0.230 (-0.072 +- 0.030; queried 0.199 -> 0.152; search_nb201_c100_s26_{a,b}; the base
+    # is this constant set False). Session 16 had tried it in the screen alone (0.153 vs 0.155, 4 seeds).
 _RESERVE = 2      # shots kept for verifying the final pick (session 12: all 6 kept for the pick on
                   # the five noisiest devices, 4 seeds: pixel3 Q 0.3 24.1 vs 1.53, one seed returning
                   # a network 83 points off; samsung_s7 Q 0.3 1.06 vs 0.76: the shots during the
