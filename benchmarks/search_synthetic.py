@@ -61,11 +61,8 @@ def run_one(t, seed: int, variant: str) -> dict:
     old = variant == "before"
     model = (_Oracle(t.latency) if variant.startswith("true latency")
              else FewShotLatency(t.space, t.genes, t.pool, seed, sum_share=not old, skip_leverage_one=not old))
-    avoid, B._AVOID_DEGENERATE = B._AVOID_DEGENERATE, not variant.endswith("asks degenerate")
-    try:
-        acc_q, lat_q, model = B._query(t, "bayes", seed, 100, 10, model=model)
-    finally:
-        B._AVOID_DEGENERATE = avoid
+    acc_q, lat_q, model = B._query(t, "bayes", seed, 100, 10, model=model,
+                                   avoid_degenerate=not variant.endswith("asks degenerate"))
     pick, _ = pick_answer(t.budget, model, acc_q, lat_q, t.degenerate)
     best = float(t.accuracy[t.latency <= t.budget].max())
     return {"regret": best - float(t.accuracy[pick]), "within": float(t.latency[pick] <= t.budget)}

@@ -28,7 +28,7 @@ devices): mean Spearman rose on both halves of both spaces, most on the noisy ph
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterator, Sequence
 
 import numpy as np
@@ -123,8 +123,7 @@ class LogCombination:
 
     def remap(self, mapping: dict[int, int]) -> "LogCombination":
         """The same combination with column indices renamed (e.g. after keeping only used columns)."""
-        return LogCombination(self.weights, self.intercepts, [[mapping[c] for c in cols] for cols in self.columns],
-                              self.slopes, self.kinds, self.floors, self.loo_errors)
+        return replace(self, columns=[[mapping[c] for c in cols] for cols in self.columns])
 
 
 def _candidate_sets(log_columns: list[int], k: int, pairs: bool) -> list[list[int]]:
@@ -285,13 +284,11 @@ def _share_sum_by_loo(comb: LogCombination, Zk: np.ndarray, yk: np.ndarray, refi
         whole[i], alone[i] = yk[i] - fit.predict(Zk[i:i + 1])[0], yk[i] - member
     prior = float(comb.weights[j])
     if prior >= 1.0:
-        return LogCombination(comb.weights, comb.intercepts, comb.columns, comb.slopes, comb.kinds, comb.floors,
-                              loo_errors=alone)
+        return replace(comb, loo_errors=alone)
     # clipped at e-fold: one wild leave-one-out fit must not decide alone
     ratio = np.mean(np.clip(alone, -1, 1) ** 2) / max(np.mean(np.clip(whole, -1, 1) ** 2), 1e-12)
     odds_against = (1.0 - prior) / prior * np.exp(min(len(yk) / 2 * np.log(max(ratio, 1e-12)), 700.0))
     share = 1.0 / (1.0 + odds_against)
     weights = comb.weights * (1.0 - share) / (1.0 - prior)
     weights[j] = share
-    return LogCombination(weights, comb.intercepts, comb.columns, comb.slopes, comb.kinds, comb.floors,
-                          loo_errors=share * alone + (1.0 - share) * whole)
+    return replace(comb, weights=weights, loo_errors=share * alone + (1.0 - share) * whole)

@@ -260,10 +260,12 @@ def _queried_best_within(t: _Tables, acc_q: QueryBudget) -> float | None:
     return float(t.accuracy[within].max()) if within.size else None
 
 
-def _query(t: _Tables, strategy: str, seed: int, n_acc: int, n_lat: int, model=None, params: dict | None = None):
+def _query(t: _Tables, strategy: str, seed: int, n_acc: int, n_lat: int, model=None, params: dict | None = None,
+           avoid_degenerate: bool = _AVOID_DEGENERATE):
     """The search proper: the counted accuracy queries and latency shots, before the pick.
-    ``model`` replaces the few-shot latency surrogate and ``params`` update the strategy's
-    (diagnostics: an oracle, ablations)."""
+    ``model`` replaces the few-shot latency surrogate, ``params`` update the strategy's and
+    ``avoid_degenerate`` False lets the search ask degenerate networks (diagnostics: an oracle,
+    ablations)."""
     rng = np.random.default_rng(seed)
     acc_q, lat_q = QueryBudget("accuracy", t.accuracy, n_acc), QueryBudget("latency", t.latency, n_lat)
     model = FewShotLatency(t.space, t.genes, t.pool, seed) if model is None else model
@@ -277,7 +279,7 @@ def _query(t: _Tables, strategy: str, seed: int, n_acc: int, n_lat: int, model=N
         excess = _excess(t, model, lat_q, np.maximum(rows, 0))
         # a degenerate network is never the answer and its accuracy is chance, known before any query
         # (see _AVOID_DEGENERATE); off-table rows cannot be evaluated at all
-        return np.where((rows < 0) | (_AVOID_DEGENERATE & t.degenerate[np.maximum(rows, 0)]), 1e6, excess)
+        return np.where((rows < 0) | (avoid_degenerate & t.degenerate[np.maximum(rows, 0)]), 1e6, excess)
 
     def feasibility(genes: np.ndarray) -> np.ndarray:
         rows = t.rows_of(genes)

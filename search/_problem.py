@@ -86,7 +86,7 @@ class Problem:
             excess = np.maximum(v - c.upper, 0.0) / max(abs(c.upper), 1e-12)
             violation += np.where(np.isfinite(v), excess, 1e6)
         if not self.allow_degenerate:
-            violation += np.where(self.space.degenerate_mask(np.asarray(genes).reshape(len(F), -1)), 1e6, 0.0)
+            violation += np.where(self.space.degenerate_mask(genes), 1e6, 0.0)
         F = np.where(np.isfinite(F), F, 1e300)
         return F, violation
 

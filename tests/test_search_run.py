@@ -99,7 +99,7 @@ def test_bad_problem_definitions(space):
 def test_a_degenerate_network_is_infeasible_unless_allowed(space, allow):
     """Latency that a device saves by folding away a cell that ignores its input (pixel3 times such
     a network at 0 ms) must not buy a chance-level classifier a place on the front."""
-    dead = lambda g: space.degenerate_mask(g)  # noqa: E731
+    dead = space.degenerate_mask
     acc = FunctionMetric("accuracy", lambda g: np.where(dead(g), 10.0, 80 + (g == 3).sum(1)))
     lat = FunctionMetric("latency", lambda g: np.where(dead(g), 0.0, 1.0 + (g == 3).sum(1) + 0.5 * (g == 2).sum(1)))
     problem = Problem(space, [Objective(acc, True), Objective(lat)], allow_degenerate=allow)
