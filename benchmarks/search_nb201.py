@@ -68,6 +68,8 @@ def main() -> None:
                    help="the column of nb201/accuracy.csv to maximise (cifar100_test_acc: never tuned on)")
     p.add_argument("--pool-exclude", default="",
                    help="comma-separated devices never in the pool (e.g. a whole family: an unseen kind of device)")
+    p.add_argument("--no-pool", action="store_true",
+                   help="no prior devices at all: the latency model starts from costs and per-choice counts")
     p.add_argument("--first-seed", type=int, default=0, help="seeds run from here (fresh seeds for a check)")
     p.add_argument("--params", default="{}", help="JSON strategy parameters over BENCH_STRATEGY_PARAMS "
                    "(every strategy run): a variant measured through the very same code path")
@@ -95,6 +97,9 @@ def main() -> None:
     if unknown:  # a misspelt device would silently leave the pool whole
         raise SystemExit(f"search_nb201: --pool-exclude names no device of the table: {', '.join(unknown)}")
     pool = lat.without(excluded) if excluded else lat  # bench_search also drops the target's own column
+    if args.no_pool and excluded:
+        raise SystemExit("search_nb201: --no-pool and --pool-exclude exclude each other")
+    pool = None if args.no_pool else pool
     partial = RESULTS / f"{args.name}.partial.json"
     rows = json.loads(partial.read_text()) if partial.exists() else []
     done = {(r["strategy"], r["device"], r["quantile"]) for r in rows}
@@ -110,9 +115,12 @@ def main() -> None:
         m = r["mean"]
         rows.append({"strategy": strategy, "device": device, "quantile": q, "budget_ms": r["budget_ms"],
                      "regret": m["regret"], "queried_regret": m["queried_regret"], "within_budget": m["within_budget"],
-                     "hypervolume_ratio": m.get("hypervolume_ratio"), "wall_s": m["wall_s"]})
+                     "hypervolume_ratio": m.get("hypervolume_ratio"), "wall_s": m["wall_s"],
+                     "seed_regrets": [round(s["regret"], 3) for s in r["seeds"]],
+                     "seed_within": [int(s["within_budget"]) for s in r["seeds"]]})
         write_json_atomic(partial, rows)
-    notes = (f"accuracy column {args.accuracy_column}, pool without {excluded or 'nothing but D'}, "
+    pool_note = "none (--no-pool)" if pool is None else f"without {excluded or 'nothing but D'}"
+    notes = (f"accuracy column {args.accuracy_column}, pool {pool_note}, "
              f"NA={args.accuracy_queries}, NL={args.latency_shots}, seeds per strategy {seeds} from "
              f"{args.first_seed}, strategy parameters over the defaults {params or 'none'} (in effect: "
              f"{in_effect}), "
