@@ -262,6 +262,10 @@ def _fit_average(Zk: np.ndarray, yk: np.ndarray, temperature: float, pairs: bool
 # instead of the BIC weight). And only over a pool (``FewShotLatency`` asks for it then): without
 # one the average has ~20 members, no dilution to undo, and the update only added noise (session
 # 25, K = 10, no pool, 6 draws: FBNet 0.790 -> 0.773, NB201 0.9632 -> 0.9626 mean Spearman).
+# Session 27, the benchmark search (bayes) on benchmarks/search_synthetic.py's 7 devices x Q 0.3/0.5
+# x 4 seeds with 2 spare (the share from the 8th shot on NB201): 0.460 vs 0.431 mean regret, 100%
+# within (launch-bound Q 0.3 0.99 -> 0.43, gold x8 with 8% noise Q 0.3 0.62 -> 0.38, but a sum with
+# 2% noise Q 0.3 0.34 -> 1.13, with 5% 1.13 -> 1.62; 4 other rows changed by <= 0.08). Not kept.
 SUM_SHARE_DOF = 4
 
 
