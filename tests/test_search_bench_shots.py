@@ -203,3 +203,28 @@ def test_a_shot_no_other_shot_stands_in_for_leaves_the_uncertainty_of_a_sum_devi
     real_error = np.sqrt(np.mean(np.log(skipped.mean_ / ms) ** 2))
     assert real_error < 0.01
     assert skipped.log_std_ < kept.log_std_ / 3
+
+
+def _junk_safe_setup(shots: int):
+    """Queried: a 50% network far under the budget (safe), an 88% one likely within (p 0.98) and
+    two 93.6-93.7% ones at the budget (p 0.52-0.54): the safe set alone holds a chance-level answer."""
+    latency, accuracy = np.array([5.0, 8.0, 9.9, 9.95]), np.array([50.0, 88.0, 93.6, 93.7])
+    acc_q, lat_q = QueryBudget("accuracy", accuracy, 4), QueryBudget("latency", latency, shots)
+    acc_q.query([0, 1, 2, 3])
+    model = ScaledTruth(latency, 1.0, log_std=0.11)
+    model.fit = lambda rows, ms: model
+    return acc_q, lat_q, model
+
+
+def test_a_shot_is_not_spent_lifting_the_bar_off_a_chance_level_safe_answer():
+    """The 88% network, nearly safe and 38 points better than the safe one, is the answer without a
+    shot; the one shot goes where it can beat it, a 93% network (it once went to the 88% network,
+    and with the 93% ones left unmeasured the answer was 88%)."""
+    acc_q, lat_q, model = _junk_safe_setup(shots=1)
+    row, verified = pick_answer(10.0, model, acc_q, lat_q)
+    assert list(lat_q.known) == [2] and (row, verified) == (2, True)
+
+
+def test_with_no_shot_left_a_nearly_safe_network_far_better_than_the_safe_one_is_the_answer():
+    acc_q, lat_q, model = _junk_safe_setup(shots=0)
+    assert pick_answer(10.0, model, acc_q, lat_q) == (1, False)
