@@ -175,9 +175,10 @@ def pick_answer(budget: float, model, acc_q, lat_q, useless: np.ndarray | None =
     measured within budget or believed so with ``ACCEPT_P`` (or a row ``_NEAR_P`` likely within that
     beats it by ``_NEAR_GAIN`` points), and whether it was measured. Failing that, the most
     accurate of the rows (nearly) most likely within budget: the single likeliest alone is often a
-    degenerate, useless network. A shot still left measures the answer before it is returned. A row ``useless`` flags (a network that ignores its input) is never the
-    answer while any other was queried: believed safe, it also set the shots' bar at chance level
-    (session 15: a fit on 3 shots over a narrow range returned a dead cell, 83 points off)."""
+    degenerate, useless network. A shot still left measures the answer before it is returned. A
+    row ``useless`` flags (a network that ignores its input) is never the answer while any other
+    was queried: believed safe, it also set the shots' bar at chance level (session 15: a fit on 3
+    shots over a narrow range returned a dead cell, 83 points off)."""
     while True:
         while shoot_best(budget, model, acc_q, lat_q, useless):
             pass
