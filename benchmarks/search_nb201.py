@@ -96,10 +96,10 @@ def main() -> None:
     unknown = sorted(set(excluded) - set(lat.devices))
     if unknown:  # a misspelt device would silently leave the pool whole
         raise SystemExit(f"search_nb201: --pool-exclude names no device of the table: {', '.join(unknown)}")
-    pool = lat.without(excluded) if excluded else lat  # bench_search also drops the target's own column
     if args.no_pool and excluded:
         raise SystemExit("search_nb201: --no-pool and --pool-exclude exclude each other")
-    pool = None if args.no_pool else pool
+    # bench_search also drops the target's own column from the pool
+    pool = None if args.no_pool else lat.without(excluded) if excluded else lat
     partial = RESULTS / f"{args.name}.partial.json"
     rows = json.loads(partial.read_text()) if partial.exists() else []
     done = {(r["strategy"], r["device"], r["quantile"]) for r in rows}

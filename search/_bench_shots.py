@@ -134,7 +134,7 @@ def shoot_best(budget: float, model, acc_q, lat_q, useless: np.ndarray | None = 
     if lat_q.remaining <= 0 or not acc_q.known:
         return False
     rows, acc, p = _candidates(budget, model, acc_q, lat_q, useless)
-    safe = (p >= ACCEPT_P) | (p == 1.0)
+    safe = _safe(p)
     # the accuracy of the answer without this shot (session 13: the worst queried accuracy was the
     # bar before; NL 10, seeds 0-1, 42 rows: 0.122 vs 0.126, -0.004 +- 0.004, rarely reached there;
     # it matters with fewer shots, see _UNKNOWN_LOG_STD)
@@ -148,11 +148,16 @@ def shoot_best(budget: float, model, acc_q, lat_q, useless: np.ndarray | None = 
     return True
 
 
+def _safe(p: np.ndarray) -> np.ndarray:
+    """Rows measured within budget (p 1) or believed so with ``ACCEPT_P``."""
+    return (p >= ACCEPT_P) | (p == 1.0)
+
+
 def _answer_now(rows: np.ndarray, acc: np.ndarray, p: np.ndarray, model, lat_q) -> int:
     """The answer if no shot were left: the most accurate safe row (measured within budget, or
     believed so with ``ACCEPT_P``), unless a row ``_NEAR_P`` likely within budget beats it by
     ``_NEAR_GAIN`` points; the fallback when no row is safe. Rows are sorted by accuracy."""
-    safe = np.flatnonzero((p >= ACCEPT_P) | (p == 1.0))
+    safe = np.flatnonzero(_safe(p))
     if not safe.size:
         return _fallback(rows, p, model, lat_q)
     near = np.flatnonzero(p >= _NEAR_P)
