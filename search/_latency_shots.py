@@ -162,6 +162,20 @@ class FewShotLatency:
     Allowed from K = 8 with a flat prior it took an ad-hoc launch-bound device 0.74 -> 0.09 (4
     seeds) but cost FBNet's gold_6240 in ``bench latency`` at K = 10 0.928 -> 0.723 Spearman (0.906
     with the BIC prior and 2 spare shots): not kept.
+
+    Sessions 28-29. A second view of each network, its live part (every edge into a node with no
+    alive path to the output set to none: what a runtime that removes dead code runs), chosen
+    when the shots of networks with dead code sit nearer, in log, to a fit of the other shots'
+    prediction for the live part than for the whole. On pixel3 the pool's best map of the whole
+    column errs -0.35 in log on such networks (rms 0.68) and +0.03 on their live part (rms 0.48);
+    on gold_6240 +0.02 (0.11) against +0.26 (0.37). With one design shot spent on the network
+    whose live part the pool puts furthest under the whole, 42 rows x 8 seeds: 0.141 vs 0.138
+    (+0.004 +- 0.020; pixel3 Q 0.3 1.67 -> 1.34, Q 0.5 0.25 -> 0.20), queried regret 0.087 vs
+    0.068 (the shot is lost to the search). Without that shot (the view chosen from whatever
+    shots differ), seeds 0-3: 0.149 vs 0.145 (+0.004 +- 0.011; pixel3 unchanged, titanxp_256
+    Q 0.3 0.11 -> 0.54 where a few noisy shots chose the live view).
+    ``benchmarks/results/search_nb201_bayes4_live_s28*``, ``search_nb201_bayes4_viewsB_s29_{a,b}``.
+    Not kept.
     """
 
     def __init__(self, space: SearchSpace, genes: np.ndarray, pool=None, seed: int = 0, floor: float = 0.02,
