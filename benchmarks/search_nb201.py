@@ -50,7 +50,9 @@ def _summary(rows: list[dict], seeds: dict[str, int]) -> dict:
     return summary
 
 
-def main() -> None:
+def main(argv: list[str] | None = None, command: str = "") -> None:
+    """``argv``: the arguments (default: the command line's); ``command``: how the results file
+    says it was run (default: the command line)."""
     from tqdm import tqdm
 
     from hwnas import HwnasError, write_json_atomic
@@ -74,7 +76,7 @@ def main() -> None:
     p.add_argument("--params", default="{}", help="JSON strategy parameters over BENCH_STRATEGY_PARAMS "
                    "(every strategy run): a variant measured through the very same code path")
     p.add_argument("--name", default="search_nb201")
-    args = p.parse_args()
+    args = p.parse_args(argv)
     started = time.time()
     try:
         params = json.loads(args.params)
@@ -127,7 +129,7 @@ def main() -> None:
              f"{len(devices)} devices x quantiles {args.quantiles}; goal: mean regret <= 0.1 with >= 99% within "
              "budget for the best strategy. Hypervolume: accuracy up / latency down within the budget, "
              "reference (worst accuracy, budget). wall_s: mean per seed.")
-    write_results(args.name, rows, _summary(rows, seeds), notes=notes, started=started)
+    write_results(args.name, rows, _summary(rows, seeds), command=command, notes=notes, started=started)
     partial.unlink()
 
 

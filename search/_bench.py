@@ -135,6 +135,9 @@ BENCH_STRATEGY_PARAMS: dict[str, dict] = {
               "rank_targets": True, "penalize_infeasible": False},
 }
 _BATCH = 10
+_SHOT_EVERY = 1  # batches per shot during the search (session 29: 2, the shots after batches 2, 4, 6, 8
+                 # instead of 1-4, to verify better candidates; 42 rows x seeds 0-11 0.158 vs 0.149,
+                 # +0.009 +- 0.023, pixel3 Q 0.3 2.39 vs 1.56; search_nb201_bayes4_every2_s29*)
 _SCREEN_P = 0.35  # search where a network is at least this likely within budget: the best networks sit
                   # at the budget, where a few-shot latency model is least sure, so a mean-based screen
                   # (0.5) excluded them (diagnosed on NB201: the 20 best feasible networks often all
@@ -158,6 +161,10 @@ _FIRST_SHOTS = 4  # shots spread over the prior's range before the search; the r
                   # Offline, the 4 chosen D-optimal in the pool's first 3 principal components (best
                   # of 300 random draws) left a near-budget rms log error of 0.0486 vs 0.0472
                   # (FewShotLatency's session-11 check): no better at telling the pool's devices apart.
+                  # Session 29, 42 rows x seeds 0-3 against 0.145 (queried regret 0.068): 3 shots
+                  # 0.162 (+0.017 +- 0.020, queried 0.108), 5 shots 0.153 (+0.008 +- 0.022, queried
+                  # 0.056: a better screen, one shot fewer to verify the pick).
+                  # search_nb201_bayes4_fs{3,5}_s29_{a,b}, by benchmarks/search_nb201_constants.py.
 _AVOID_DEGENERATE = True  # the search never asks a degenerate network (``violation`` in ``_query``): its
     # accuracy is chance, known without a query, and once asked its 10% taught the GP that the operations
     # it holds are bad. Session 26: on per-operation-sum devices at Q 0.3 only one 3x3 convolution fits the
@@ -302,7 +309,7 @@ def _query(t: _Tables, strategy: str, seed: int, n_acc: int, n_lat: int, model=N
         before = acc_q.used
         acc = np.zeros(len(rows))
         acc[inside] = acc_q.query(np.unique(rows[inside]))[np.searchsorted(np.unique(rows[inside]), rows[inside])]
-        if lat_q.remaining > reserve:
+        if lat_q.remaining > reserve and (acc_q.used // _BATCH) % _SHOT_EVERY == 0:
             shoot_best(t.budget, model, acc_q, lat_q, t.degenerate)
         # a multi-objective strategy also minimises the chance of exceeding the budget: the trade-off
         # the pick faces, so that its front keeps safe networks next to accurate ones
