@@ -56,6 +56,8 @@ _NEAR_GAIN = 1.0    # beats the best safe row by this many points (``_answer_now
 # changed): 0.151 -> 0.138 over 8 seeds, 100% within (search_nb201_bayes4_near_s27*). Never tuned on,
 # 2 seeds, 100% within: CIFAR-100 0.230 -> 0.200 (-0.030 +- 0.025, search_nb201_c100_near_s27_{a,b});
 # no pool 0.463 -> 0.421, 98.8% -> 100% within (search_nb201_nopool_near_s27_{a,b}).
+# Session 29, 42 rows x seeds 0-3 against 0.145: _NEAR_GAIN 0.5 0.150 (+0.005 +- 0.005, 4 rows changed),
+# 2.0 0.148 (+0.003 +- 0.003); search_nb201_bayes4_neargain{05,2}_s29_{a,b}, benchmarks/search_nb201_constants.py.
 
 
 def refit(model, lat_q) -> None:
