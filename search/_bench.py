@@ -185,7 +185,9 @@ _RESERVE = 2      # shots kept for verifying the final pick (session 12: all 6 k
                   # Session 15, with the clip: 4 kept wherever the design's log uncertainty is >= 0.1
                   # (42 of 48 runs on pixel3, samsung_s7, essential_ph_1, gold_6240, silver_4114 and
                   # samsung_a50 x Q 0.3/0.5 x 4 seeds) 0.445 vs 0.338 on those runs (pixel3 Q 0.3 2.67
-                  # vs 1.46)
+                  # vs 1.46). Session 29, 42 rows: 3 kept, seeds 0-11, 0.157 vs 0.149 (+0.008 +- 0.012;
+                  # seeds 0-3 -0.015, 4-7 +0.027, 8-11 +0.013); 1 kept, seeds 0-3, 0.150 vs 0.145
+                  # (+0.006 +- 0.014). search_nb201_bayes4_reserve{1,3}_s29*, search_nb201_constants.py.
 
 
 @dataclass
