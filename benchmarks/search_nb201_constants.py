@@ -23,16 +23,21 @@ def _override(overrides: dict) -> None:
         module = shots if hasattr(shots, name) else bench
         if not hasattr(module, name):
             raise SystemExit(f"error: the benchmark search has no constant {name!r}")
+        current = getattr(module, name)
+        if not isinstance(value, type(current)) and not (isinstance(current, float) and type(value) is int):
+            raise SystemExit(f"error: {name} is of type {type(current).__name__}, got {value!r}")
         setattr(module, name, value)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 2:
-        raise SystemExit("error: the first argument must be a JSON object of constants, e.g. '{\"_FIRST_SHOTS\": 3}'")
+    usage = "the first argument must be a JSON object of constants, e.g. '{\"_FIRST_SHOTS\": 3}'"
     try:
-        _override(json.loads(sys.argv[1]))
-    except (json.JSONDecodeError, AttributeError) as e:
-        raise SystemExit(f"error: the first argument is not a JSON object of constants ({e})")
+        overrides = json.loads(sys.argv[1]) if len(sys.argv) > 1 else None
+    except json.JSONDecodeError as e:
+        raise SystemExit(f"error: {usage} ({e})")
+    if not isinstance(overrides, dict):
+        raise SystemExit(f"error: {usage}")
+    _override(overrides)
     import search_nb201
 
     search_nb201.main(sys.argv[2:], command="python " + shlex.join(sys.argv))  # the overrides in the record
