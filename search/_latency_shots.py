@@ -166,10 +166,13 @@ class FewShotLatency:
     Sessions 28-29. A second view of each network, its live part (every edge into a node with no
     alive path to the output set to none: what a runtime that removes dead code runs), chosen
     when the shots of networks with dead code sit nearer, in log, to a fit of the other shots'
-    prediction for the live part than for the whole. On pixel3 the pool's best map of the whole
-    column errs -0.35 in log on such networks (rms 0.68) and +0.03 on their live part (rms 0.48);
-    on gold_6240 +0.02 (0.11) against +0.26 (0.37). With one design shot spent on the network
-    whose live part the pool puts furthest under the whole, 42 rows x 8 seeds: 0.141 vs 0.138
+    prediction for the live part than for the whole. Offline (``benchmarks/latency_live_view.py``):
+    pixel3 as a sum of per-operation counts fits 0.17 in log rms on the live parts, 0.35 on the
+    whole networks (every other device the reverse, e.g. gold_6240 0.14 vs 0.09), and the pool's
+    best map errs -0.30 in log (rms 0.59) on pixel3's networks with dead code read whole, +0.20
+    (0.39) read at their live part (gold_6240 +0.00 (0.08) vs +0.26 (0.36)). With one design
+    shot spent on the network whose live part the pool puts furthest under the whole, 42 rows x
+    8 seeds: 0.141 vs 0.138
     (+0.004 +- 0.020; pixel3 Q 0.3 1.67 -> 1.34, Q 0.5 0.25 -> 0.20), queried regret 0.087 vs
     0.068 (the shot is lost to the search). Without that shot (the view chosen from whatever
     shots differ), seeds 0-3: 0.149 vs 0.145 (+0.004 +- 0.011; pixel3 unchanged, titanxp_256
