@@ -127,3 +127,15 @@ def nb201_search_tables(accuracy_column: str = "cifar10_test_acc"):
     space = get_space("nb201")
     return (space, load_accuracy_table(data / "accuracy.csv", space, [accuracy_column]),
             load_latency_table(data / "latency_ms.csv", space))
+
+
+def nb201_search_rows(devices: str = "", quantiles: str = "0.3,0.5", accuracy_column: str = "cifar10_test_acc"):
+    """Each row of the NB201 search benchmark as ``(device, quantile, tables)``: the tables
+    ``bench_search`` reads (the budget the quantile of the device's column, the other devices its
+    pool), for the comma-separated ``devices`` (every device of the table when empty) and ``quantiles``."""
+    from hwnas.search._bench import _load
+
+    space, acc, lat = nb201_search_tables(accuracy_column)
+    for device in devices.split(",") if devices else list(lat.devices):
+        for q in (float(x) for x in quantiles.split(",")):
+            yield device, q, _load(space, acc, accuracy_column, lat, device, q, lat)

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import nb201_search_tables, write_results  # noqa: E402
+from _common import nb201_search_rows, write_results  # noqa: E402
 
 
 def function_keys(space, genes: np.ndarray) -> list[str]:
@@ -73,8 +73,6 @@ def _search_counts(t, keys: np.ndarray, best: int, seed: int) -> dict:
 
 
 def main() -> None:
-    from hwnas.search import _bench as B
-
     p = argparse.ArgumentParser()
     p.add_argument("--devices", default="")
     p.add_argument("--quantiles", default="0.3,0.5")
@@ -82,25 +80,21 @@ def main() -> None:
     p.add_argument("--name", default="accuracy_twin_luck")
     args = p.parse_args()
     started = time.time()
-    space, acc, lat = nb201_search_tables()
-    devices = args.devices.split(",") if args.devices else list(lat.devices)
-    rows = []
-    for device in devices:
-        for q in (float(x) for x in args.quantiles.split(",")):
-            t = B._load(space, acc, "cifar10_test_acc", lat, device, q, lat)
-            keys = np.array(function_keys(space, t.genes))
-            within = t.latency <= t.budget
-            best = int(np.argmax(np.where(within, t.accuracy, -np.inf)))
-            twins = within & (keys == keys[best])
-            row = {"device": device, "quantile": q, "luck": float(t.accuracy[best] - t.accuracy[twins].mean()),
-                   "twins": int(twins.sum())}
-            runs = [_search_counts(t, keys, best, s) for s in range(args.seeds)]
-            for k in runs[0] if runs else ():
-                row[k] = float(np.mean([r[k] for r in runs]))
-            rows.append(row)
-            print(row, flush=True)
-    functions = len(set(function_keys(space, space.genes_array(lat.archs))))
-    summary = {"rows": len(rows), "functions among the genomes": functions,
+    rows, functions = [], set()
+    for device, q, t in nb201_search_rows(args.devices, args.quantiles):
+        keys = np.array(function_keys(t.space, t.genes))
+        functions.update(keys)
+        within = t.latency <= t.budget
+        best = int(np.argmax(np.where(within, t.accuracy, -np.inf)))
+        twins = within & (keys == keys[best])
+        row = {"device": device, "quantile": q, "luck": float(t.accuracy[best] - t.accuracy[twins].mean()),
+               "twins": int(twins.sum())}
+        runs = [_search_counts(t, keys, best, s) for s in range(args.seeds)]
+        for k in runs[0] if runs else ():
+            row[k] = float(np.mean([r[k] for r in runs]))
+        rows.append(row)
+        print(row, flush=True)
+    summary = {"rows": len(rows), "functions among the genomes": len(functions),
                "mean luck": float(np.mean([r["luck"] for r in rows])),
                "rows whose best has no twin within budget": sum(r["twins"] == 1 for r in rows)}
     for k in ("regret", "twins asked", "twins asked within", "best asked", "answer a lesser twin"):

@@ -22,7 +22,7 @@ import time
 
 import numpy as np
 
-from _common import nb201_search_tables, write_results
+from _common import nb201_search_rows, write_results
 
 
 class _Oracle:
@@ -74,35 +74,32 @@ def main() -> None:
                          help="the pool's best linear fit near the budget, fitted on the whole target column")
     args = p.parse_args()
     started = time.time()
-    space, acc, lat = nb201_search_tables()
     rows = []
-    for device in args.devices.split(","):
-        for q in (float(x) for x in args.quantiles.split(",")):
-            t = B._load(space, acc, "cifar10_test_acc", lat, device, q, lat)
-            feasible = t.latency <= t.budget
-            best = float(t.accuracy[feasible].max())
-            top = np.flatnonzero(feasible & (t.accuracy >= best - 0.1))
-            # fixed models (shots do not change them): built once per device and budget
-            oracle = _Oracle(t.latency) if args.oracle_latency else _Ceiling(t) if args.ceiling_latency else None
-            for seed in range(args.seeds):
-                start = time.time()
-                acc_q, lat_q, model = B._query(t, args.strategy, seed, 100, 10, model=oracle,
-                                               params=json.loads(args.params))
-                pick, _ = pick_answer(t.budget, model, acc_q, lat_q, t.degenerate)
-                queried = np.fromiter(acc_q.known, dtype=np.int64)
-                ok = queried[feasible[queried]]
-                p_top = p_within_rows(t.budget, model, lat_q, top)
-                screened = B._excess(t, model, lat_q, top) > 0
-                lat_err = np.log(model.mean_ / t.latency)
-                rows.append({"device": device, "quantile": q, "seed": seed,
-                             "regret": best - float(t.accuracy[pick]), "within": bool(feasible[pick]),
-                             "queried_regret": best - float(t.accuracy[ok].max()) if ok.size else np.nan,
-                             "top_queried": int(np.isin(top, queried).sum()), "n_top": len(top),
-                             "top_p_within_min": float(min(p_top)), "top_screened": int(screened.sum()),
-                             "lat_rmse_log": float(np.sqrt(np.mean(lat_err ** 2))),
-                             "lat_log_std": float(model.log_std_),
-                             "queried_feasible": int(ok.size), "wall_s": round(time.time() - start, 2)})
-                print(rows[-1], flush=True)
+    for device, q, t in nb201_search_rows(args.devices, args.quantiles):
+        feasible = t.latency <= t.budget
+        best = float(t.accuracy[feasible].max())
+        top = np.flatnonzero(feasible & (t.accuracy >= best - 0.1))
+        # fixed models (shots do not change them): built once per device and budget
+        oracle = _Oracle(t.latency) if args.oracle_latency else _Ceiling(t) if args.ceiling_latency else None
+        for seed in range(args.seeds):
+            start = time.time()
+            acc_q, lat_q, model = B._query(t, args.strategy, seed, 100, 10, model=oracle,
+                                           params=json.loads(args.params))
+            pick, _ = pick_answer(t.budget, model, acc_q, lat_q, t.degenerate)
+            queried = np.fromiter(acc_q.known, dtype=np.int64)
+            ok = queried[feasible[queried]]
+            p_top = p_within_rows(t.budget, model, lat_q, top)
+            screened = B._excess(t, model, lat_q, top) > 0
+            lat_err = np.log(model.mean_ / t.latency)
+            rows.append({"device": device, "quantile": q, "seed": seed,
+                         "regret": best - float(t.accuracy[pick]), "within": bool(feasible[pick]),
+                         "queried_regret": best - float(t.accuracy[ok].max()) if ok.size else np.nan,
+                         "top_queried": int(np.isin(top, queried).sum()), "n_top": len(top),
+                         "top_p_within_min": float(min(p_top)), "top_screened": int(screened.sum()),
+                         "lat_rmse_log": float(np.sqrt(np.mean(lat_err ** 2))),
+                         "lat_log_std": float(model.log_std_),
+                         "queried_feasible": int(ok.size), "wall_s": round(time.time() - start, 2)})
+            print(rows[-1], flush=True)
     summary = {k: float(np.nanmean([r[k] for r in rows])) for k in
                ("regret", "within", "queried_regret", "top_queried", "top_screened", "lat_rmse_log", "wall_s")}
     write_results(args.name, rows, summary, notes=f"strategy {args.strategy} {args.params}, oracle latency {args.oracle_latency}, ceiling latency {args.ceiling_latency}, NA=100, NL=10", started=started)

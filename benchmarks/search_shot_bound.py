@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from _common import nb201_search_tables, write_results
+from _common import nb201_search_rows, write_results
 
 
 def _one(t, seed: int, n_lat: int, ceiling) -> dict:
@@ -44,8 +44,6 @@ def _one(t, seed: int, n_lat: int, ceiling) -> dict:
 
 
 def main() -> None:
-    from hwnas.search import _bench as B
-
     p = argparse.ArgumentParser()
     p.add_argument("--devices", default="")
     p.add_argument("--quantiles", default="0.3,0.5")
@@ -55,21 +53,17 @@ def main() -> None:
     p.add_argument("--name", default="search_shot_bound")
     args = p.parse_args()
     started = time.time()
-    space, acc, lat = nb201_search_tables()
-    devices = args.devices.split(",") if args.devices else list(lat.devices)
     rows = []
-    for device in devices:
-        for q in (float(x) for x in args.quantiles.split(",")):
-            t = B._load(space, acc, "cifar10_test_acc", lat, device, q, lat)
-            ceiling = None
-            if args.ceiling_latency:
-                from search_diag import _Ceiling
+    for device, q, t in nb201_search_rows(args.devices, args.quantiles):
+        ceiling = None
+        if args.ceiling_latency:
+            from search_diag import _Ceiling
 
-                ceiling = _Ceiling(t)
-            for seed in range(1 if ceiling is not None else args.seeds):  # the ceiling draws nothing
-                rows.append({"device": device, "quantile": q, "seed": seed,
-                             **_one(t, seed, args.latency_shots, ceiling)})
-                print(rows[-1], flush=True)
+            ceiling = _Ceiling(t)
+        for seed in range(1 if ceiling is not None else args.seeds):  # the ceiling draws nothing
+            rows.append({"device": device, "quantile": q, "seed": seed,
+                         **_one(t, seed, args.latency_shots, ceiling)})
+            print(rows[-1], flush=True)
     summary = {k: float(np.mean([r[k] for r in rows])) for k in ("regret", "within", "verified", "shots")}
     write_results(args.name, rows, summary, started=started,
                   notes=f"every accuracy known; NL={args.latency_shots}, ceiling latency {args.ceiling_latency}")
