@@ -133,9 +133,24 @@ def nb201_search_rows(devices: str = "", quantiles: str = "0.3,0.5", accuracy_co
     """Each row of the NB201 search benchmark as ``(device, quantile, tables)``: the tables
     ``bench_search`` reads (the budget the quantile of the device's column, the other devices its
     pool), for the comma-separated ``devices`` (every device of the table when empty) and ``quantiles``."""
+    from hwnas import HwnasError
     from hwnas.search._bench import _load
 
+    try:
+        qs = [float(x) for x in quantiles.split(",")]
+    except ValueError:
+        qs = []
+    if not qs or not all(0 < q <= 1 for q in qs):
+        raise SystemExit(f"error: --quantiles must be comma-separated numbers in (0, 1], got {quantiles!r}")
     space, acc, lat = nb201_search_tables(accuracy_column)
-    for device in devices.split(",") if devices else list(lat.devices):
-        for q in (float(x) for x in quantiles.split(",")):
-            yield device, q, _load(space, acc, accuracy_column, lat, device, q, lat)
+    names = devices.split(",") if devices else list(lat.devices)
+    unknown = [d for d in names if d not in lat.devices]
+    if unknown:  # before any row runs: a typo late in the list would otherwise cost the rows before it
+        raise SystemExit(f"error: no device {', '.join(map(repr, unknown))} in the NB201 latency table")
+    for device in names:
+        for q in qs:
+            try:
+                t = _load(space, acc, accuracy_column, lat, device, q, lat)
+            except HwnasError as exc:
+                raise SystemExit(f"error: {exc}") from None
+            yield device, q, t
